@@ -1,0 +1,3 @@
+from .sal_data_sample import SalDataSample
+
+__all__ = ['SalDataSample']

@@ -1,0 +1,70 @@
+"""Safe checkpoint loading on torch >= 2.6.
+
+mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; since torch 2.6 that means
+``weights_only=True`` and the Runner's own checkpoints fail to load (they pickle
+``HistoryBuffer`` objects and numpy arrays in ``message_hub``; open-mmlab/mmengine#1655).
+salbox does not turn safe loading off: it adds the few types mmengine saves to torch's
+allow-list of safe globals (``torch.serialization.add_safe_globals``), so loading an untrusted
+file still never runs code. A user who trusts a legacy pickle may opt in with
+``SALBOX_TRUST_CHECKPOINTS=1``, which only affects files that fail the safe load.
+"""
+import collections
+import os
+import warnings
+
+import numpy as np
+import torch
+
+_REGISTERED = False
+
+
+def mmengine_safe_globals() -> list:
+    """The types an mmengine Runner checkpoint contains besides tensors and builtins."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    safe = [HistoryBuffer, collections.OrderedDict, collections.defaultdict, np.ndarray,
+            np.dtype]
+    # numpy's array and scalar reconstructors moved between numpy 1.x and 2.x.
+    try:
+        from numpy._core.multiarray import _reconstruct, scalar
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct, scalar
+    safe += [_reconstruct, scalar]
+    # Concrete dtype classes (numpy >= 1.25 pickles them by class).
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        for name in dir(dtypes):
+            obj = getattr(dtypes, name)
+            if isinstance(obj, type) and name.endswith('DType'):
+                safe.append(obj)
+    return safe
+
+
+def register_safe_globals() -> None:
+    """Add mmengine's checkpoint types to torch's safe-unpickling allow-list (idempotent)."""
+    global _REGISTERED
+    if _REGISTERED or not hasattr(torch.serialization, 'add_safe_globals'):
+        return
+    torch.serialization.add_safe_globals(mmengine_safe_globals())
+    _REGISTERED = True
+
+
+def load_checkpoint_file(path: str, map_location='cpu'):
+    """Load a checkpoint with ``weights_only=True`` and salbox's allow-list.
+
+    Raises a ``FileNotFoundError`` naming the path when it does not exist, and a
+    ``RuntimeError`` explaining the opt-in when a file needs unsafe unpickling.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    register_safe_globals()
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # pickle.UnpicklingError and friends
+        if os.environ.get('SALBOX_TRUST_CHECKPOINTS', '0') == '1':
+            warnings.warn(f'{path}: loading with weights_only=False because '
+                          'SALBOX_TRUST_CHECKPOINTS=1 (this can run code from the file)')
+            return torch.load(path, map_location=map_location, weights_only=False)  # noqa
+        raise RuntimeError(
+            f'{path} cannot be loaded safely: {err}. If you trust this file, set '
+            'SALBOX_TRUST_CHECKPOINTS=1 to allow unsafe unpickling.') from err

@@ -1,0 +1,99 @@
+"""Install salbox and build its C++/CUDA extension ``salbox._ext`` from ``csrc/``.
+
+The extension is built against the torch that is already installed, so install with
+``pip install --no-build-isolation -e .`` (build isolation would hide torch from the build,
+and declaring torch as a build requirement pulls a multi-GB CUDA build).
+
+* C++ sources: ``csrc/**/*.cpp`` -> always built (CPU kernels, OpenMP where available).
+* CUDA sources: ``csrc/**/*.cu`` -> built only when torch is a CUDA build and a CUDA toolkit
+  (``nvcc``) is found, or when ``SALBOX_FORCE_CUDA=1``. The macro ``WITH_CUDA`` tells the
+  bindings which kernels exist.
+* ``SALBOX_NO_EXT=1`` skips the extension; salbox then falls back to its pure-PyTorch ops.
+"""
+import glob
+import os
+import sys
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read_version() -> str:
+    namespace = {}
+    with open(os.path.join(HERE, 'salbox', 'version.py')) as f:
+        exec(f.read(), namespace)
+    return namespace['__version__']
+
+
+def make_extensions():
+    """Return the ext_modules and cmdclass for ``salbox._ext``, or nothing if impossible."""
+    if os.environ.get('SALBOX_NO_EXT', '0') == '1':
+        return [], {}
+    try:
+        import torch
+        from torch.utils.cpp_extension import (CUDA_HOME, BuildExtension, CppExtension,
+                                               CUDAExtension)
+    except ImportError:
+        sys.stderr.write('salbox: torch is not importable at build time, so the C++ '
+                         'extension is skipped (pure-PyTorch fallbacks will be used). '
+                         'Install torch first, then `pip install --no-build-isolation -e .`\n')
+        return [], {}
+
+    cpp_sources = sorted(glob.glob(os.path.join('csrc', '**', '*.cpp'), recursive=True))
+    cuda_sources = sorted(glob.glob(os.path.join('csrc', '**', '*.cu'), recursive=True))
+    if not cpp_sources:
+        return [], {}
+    with_cuda = (torch.version.cuda is not None and CUDA_HOME is not None) \
+        or os.environ.get('SALBOX_FORCE_CUDA', '0') == '1'
+
+    openmp = [] if sys.platform == 'darwin' else ['-fopenmp']
+    extra_compile_args = {'cxx': ['-O3', '-std=c++17'] + openmp}
+    define_macros = []
+    if with_cuda and cuda_sources:
+        extra_compile_args['nvcc'] = ['-O3', '--use_fast_math']
+        define_macros.append(('WITH_CUDA', None))
+        ext = CUDAExtension('salbox._ext', cpp_sources + cuda_sources,
+                            include_dirs=[os.path.join(HERE, 'csrc')],
+                            define_macros=define_macros,
+                            extra_compile_args=extra_compile_args,
+                            extra_link_args=openmp)
+    else:
+        ext = CppExtension('salbox._ext', cpp_sources,
+                           include_dirs=[os.path.join(HERE, 'csrc')],
+                           define_macros=define_macros,
+                           extra_compile_args=extra_compile_args,
+                           extra_link_args=openmp)
+    return [ext], {'build_ext': BuildExtension.with_options(use_ninja=False)}
+
+
+ext_modules, cmdclass = make_extensions()
+
+setup(
+    name='salbox',
+    version=read_version(),
+    description='OpenMMLab-style toolbox for salient object detection',
+    long_description=open(os.path.join(HERE, 'README.md')).read()
+    if os.path.exists(os.path.join(HERE, 'README.md')) else '',
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs', 'benchmarks')),
+    python_requires='>=3.8',
+    install_requires=[
+        'torch>=2.0',
+        'mmengine>=0.10,<1.0',
+        'numpy',
+        'opencv-python-headless',
+        'pybind11',
+        'tqdm',
+        'matplotlib',
+    ],
+    extras_require={
+        'mmcv': ['mmcv-lite>=2.0'],
+        'crf': ['pydensecrf2'],
+        'tests': ['pytest', 'pysodmetrics'],
+    },
+    ext_modules=ext_modules,
+    cmdclass=cmdclass,
+    zip_safe=False,
+)
