@@ -10,6 +10,7 @@ file still never runs code. A user who trusts a legacy pickle may opt in with
 """
 import collections
 import os
+import pickle
 import warnings
 
 import numpy as np
@@ -18,12 +19,30 @@ import torch
 _REGISTERED = False
 
 
+def history_buffer_getattr(owner, name: str):
+    """A restricted stand-in for ``builtins.getattr`` during safe unpickling.
+
+    ``HistoryBuffer`` keeps its statistics methods in a class-level dict, so pickle writes
+    them as ``getattr(HistoryBuffer, 'min')``. Allowing the real ``getattr`` would let a
+    crafted file reach any attribute of any allowed object; this stand-in only returns the
+    public statistics methods of ``HistoryBuffer`` and refuses everything else.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    is_buffer = owner is HistoryBuffer or isinstance(owner, HistoryBuffer)
+    if is_buffer and not name.startswith('_') and callable(getattr(HistoryBuffer, name, None)):
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'refusing getattr({type(owner).__name__}, {name!r}) while loading a checkpoint')
+
+
 def mmengine_safe_globals() -> list:
     """The types an mmengine Runner checkpoint contains besides tensors and builtins."""
     from mmengine.logging.history_buffer import HistoryBuffer
 
     safe = [HistoryBuffer, collections.OrderedDict, collections.defaultdict, np.ndarray,
-            np.dtype]
+            np.dtype, (history_buffer_getattr, 'builtins.getattr'),
+            (history_buffer_getattr, '__builtin__.getattr')]
     # numpy's array and scalar reconstructors moved between numpy 1.x and 2.x.
     try:
         from numpy._core.multiarray import _reconstruct, scalar

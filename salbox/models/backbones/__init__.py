@@ -1,1 +1,6 @@
+from .resnet import ResNet, ResNeXt
 
+__all__ = ['ResNet', 'ResNeXt']
+from .recurrent_resnet import RecurrentResNet  # noqa: E402
+
+__all__ += ['RecurrentResNet']

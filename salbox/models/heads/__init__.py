@@ -1,1 +1,6 @@
+from .r3net_head import R3NetHead
 
+__all__ = ['R3NetHead']
+from .rln_head import RLNHead  # noqa: E402
+
+__all__ += ['RLNHead']

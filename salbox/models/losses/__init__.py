@@ -1,1 +1,3 @@
+from .deep_supervision_bce import DeepSupervisionBCELoss
 
+__all__ = ['DeepSupervisionBCELoss']

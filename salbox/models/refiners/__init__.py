@@ -1,1 +1,4 @@
+"""Trainable second stages that take (image, map) and return a refined map."""
+from .brn import BoundaryRefinementNet
 
+__all__ = ['BoundaryRefinementNet']

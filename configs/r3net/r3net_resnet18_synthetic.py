@@ -1,0 +1,43 @@
+# R3Net on generated data, sized to train on 2 CPU cores in a few minutes (the quick start).
+# Same architecture as the paper (L/H integration + ASPP, initial map from H, six unshared
+# residual refinement blocks alternating L,H, seven-way deep supervision, DenseCRF at test),
+# scaled down where noted (all "chosen", for CPU time; see configs/r3net/README.md):
+#   backbone ResNet-18 from scratch (no ImageNet weights can be downloaded here),
+#   neck 64 channels (paper 256), RRB 32 channels (paper 128), 160x160 images, 144 crops,
+#   SGD lr 0.01 (paper 1e-3 with an ImageNet backbone), 1200 iterations.
+_base_ = [
+    '../_base_/datasets/synthetic.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    type='R3Net',
+    data_preprocessor=dict(
+        type='SalDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
+    backbone=dict(type='ResNet', depth=18),
+    neck=dict(type='R3NetNeck', in_channels=(64, 64, 128, 256, 512), channels=64),
+    head=dict(type='R3NetHead', in_channels=64, channels=32, num_steps=6),
+    loss=dict(type='DeepSupervisionBCELoss'),
+    postprocessors=[dict(type='DenseCRF')],
+)
+max_iters = 1200
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    paramwise_cfg=dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)}),
+)
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=400, max_keep_ckpts=1),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+randomness = dict(seed=2018)

@@ -1,0 +1,95 @@
+"""Build a model from a config and a checkpoint, and run it on images (paths or arrays).
+
+Mirrors ``mmseg.apis.init_model`` / ``inference_model``: the config's test pipeline is reused
+without its annotation-loading step, so a photo with no mask goes through exactly the
+preprocessing the model was evaluated with.
+"""
+import os.path as osp
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+
+from salbox.registry import MODELS
+from salbox.structures import SalDataSample
+from salbox.utils.errors import SalboxError
+
+ImageInput = Union[str, np.ndarray]
+
+
+def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
+               device: str = 'cpu', cfg_options: Optional[dict] = None) -> torch.nn.Module:
+    """Build the config's model, load ``checkpoint`` (safe loading), put it in eval mode."""
+    if isinstance(config, str):
+        if not osp.isfile(config):
+            raise SalboxError(f'config file not found: {config}')
+        config = Config.fromfile(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    init_default_scope(config.get('default_scope', 'salbox'))
+    model_cfg = config.model.copy()
+    model_cfg.pop('init_cfg', None)  # the checkpoint replaces any pretrained initialisation
+    _drop_pretrained(model_cfg)
+    model = MODELS.build(model_cfg)
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise SalboxError(f'checkpoint not found: {checkpoint}')
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    model.cfg = config
+    return model.to(device).eval()
+
+
+def _drop_pretrained(cfg) -> None:
+    """Remove nested ``init_cfg`` (backbone ImageNet weights): the checkpoint has them."""
+    if isinstance(cfg, dict):
+        cfg.pop('init_cfg', None)
+        for value in cfg.values():
+            _drop_pretrained(value)
+    elif isinstance(cfg, (list, tuple)):
+        for value in cfg:
+            _drop_pretrained(value)
+
+
+def build_inference_pipeline(config: Config) -> Compose:
+    """The test pipeline without ground-truth loading."""
+    pipeline = config.test_dataloader.dataset.get('pipeline')
+    if pipeline is None and 'datasets' in config.test_dataloader.dataset:
+        pipeline = config.test_dataloader.dataset.datasets[0].pipeline
+    if pipeline is None:
+        raise SalboxError('the config has no test pipeline (test_dataloader.dataset.pipeline)')
+    steps = [dict(step) for step in pipeline if 'Annotation' not in step['type']]
+    return Compose(steps)
+
+
+def _results_for(image: ImageInput) -> dict:
+    if isinstance(image, str):
+        if not osp.isfile(image):
+            raise SalboxError(f'image not found: {image}')
+        return dict(img_path=image, dataset_name='inference')
+    if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
+        raise SalboxError('an in-memory image must be an (H, W, 3) uint8 BGR array')
+    return dict(img=image, img_path='', ori_shape=image.shape[:2], img_shape=image.shape[:2],
+                dataset_name='inference')
+
+
+@torch.no_grad()
+def inference_model(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageInput]]
+                    ) -> Union[SalDataSample, List[SalDataSample]]:
+    """Predict saliency for one image or a list; returns ``SalDataSample`` with
+    ``pred_sal_map`` (1, H, W) in [0, 1] at each image's original size."""
+    single = not isinstance(images, (list, tuple))
+    images = [images] if single else list(images)
+    pipeline = build_inference_pipeline(model.cfg)
+    in_memory = Compose([t for t in pipeline.transforms
+                         if not type(t).__name__.startswith(('LoadImage', 'LoadSalImage'))])
+    outputs = []
+    for image in images:
+        results = _results_for(image)
+        data = (in_memory if 'img' in results else pipeline)(results)
+        batch = pseudo_collate([data])
+        outputs.extend(model.test_step(batch))
+    return outputs[0] if single else outputs

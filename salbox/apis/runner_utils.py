@@ -1,0 +1,117 @@
+"""Helpers shared by ``tools/train.py`` and ``tools/test.py``: config loading, runner building,
+test outputs, and turning user mistakes into one clear line instead of a traceback."""
+import copy
+import os
+import os.path as osp
+import sys
+from typing import Callable, Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from salbox.utils.errors import SalboxError
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = 'none',
+                work_dir: Optional[str] = None) -> Config:
+    """Read a config, apply ``--cfg-options KEY=VALUE`` overrides and fix the work dir
+    (command line > config > ``./work_dirs/<config name>``)."""
+    if not osp.isfile(path):
+        raise SalboxError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    cfg.setdefault('default_scope', 'salbox')
+    return cfg
+
+
+def _pretrained_paths(node, key: str = 'model'):
+    """Yield (config key, checkpoint path) for every ``init_cfg`` of type ``Pretrained``."""
+    if isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and isinstance(node.get('checkpoint'), str):
+            yield key, node['checkpoint']
+        for name, value in node.items():
+            yield from _pretrained_paths(value, f'{key}.{name}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _pretrained_paths(value, f'{key}.{i}')
+
+
+def check_pretrained_weights(cfg: Config) -> None:
+    """Fail before training starts when a local ``Pretrained`` checkpoint is missing."""
+    for key, path in _pretrained_paths(cfg.get('model', {})):
+        if '://' in path or osp.isfile(path):
+            continue
+        owner = key.rsplit('.init_cfg', 1)[0]
+        raise SalboxError(
+            f'pretrained weights not found: {path} ({key}). Get and convert them as the '
+            f"method's configs README says (tools/model_converters/), or train from scratch "
+            f'with --cfg-options {owner}.init_cfg=None')
+
+
+def check_train_data(cfg: Config) -> None:
+    """Build the training data set once before the Runner starts, so a missing or broken data
+    set is reported in one line before any logging (pairing checks run at build time)."""
+    from mmengine.registry import init_default_scope
+
+    from salbox.registry import DATASETS
+    dataset_cfg = (cfg.get('train_dataloader') or {}).get('dataset')
+    if dataset_cfg is None:
+        return
+    init_default_scope(cfg.get('default_scope', 'salbox'))
+    DATASETS.build(copy.deepcopy(dataset_cfg))
+
+
+def build_runner(cfg: Config) -> Runner:
+    from salbox.registry import RUNNERS
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def _evaluators(cfg: Config):
+    evaluator = cfg.get('test_evaluator')
+    if evaluator is None:
+        return []
+    if isinstance(evaluator, dict) and 'metrics' in evaluator:
+        evaluator = evaluator['metrics']
+    return evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+
+
+def set_test_outputs(cfg: Config, out_dir: Optional[str] = None,
+                     show_dir: Optional[str] = None) -> None:
+    """Point the saliency metric at the map folder (``--out``) and the results tables at the
+    work dir, and add the panel-writing hook for ``--show-dir``."""
+    metrics = [m for m in _evaluators(cfg) if m.get('type', '').endswith('SODMetric')]
+    if out_dir is not None and not metrics:
+        raise SalboxError('--out needs an SODMetric in test_evaluator to write the maps')
+    for metric in metrics:
+        if out_dir is not None:
+            metric['output_dir'] = out_dir
+        metric.setdefault('results_dir', osp.join(cfg.work_dir, 'results'))
+    if show_dir is not None:
+        hooks = list(cfg.get('custom_hooks') or [])
+        hooks.append(dict(type='SalVisualizationHook', out_dir=show_dir))
+        cfg.custom_hooks = hooks
+
+
+def run_friendly(main: Callable) -> None:
+    """Run a tool's ``main``; user-facing errors become one ``error: ...`` line and exit 1.
+
+    Set ``SALBOX_DEBUG=1`` to see the full traceback.
+    """
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except (SalboxError, FileNotFoundError) as err:
+        if os.environ.get('SALBOX_DEBUG', '0') == '1':
+            raise
+        message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+        print(f'error: {message}', file=sys.stderr)
+        sys.exit(1)

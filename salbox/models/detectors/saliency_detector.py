@@ -1,0 +1,172 @@
+"""SaliencyDetector: backbone -> neck -> head with deep supervision, then refiner/post-processors.
+
+The data flow follows MMSegmentation's ``EncoderDecoder`` (``mmseg/models/segmentors/
+encoder_decoder.py``): ``forward(mode)`` dispatches to ``loss`` / ``predict`` / ``_forward``.
+Differences for SOD (DESIGN.md): the head returns a *list* of single-channel logit maps (deep
+supervision), every one is resized to the mask and scored; the sigmoid happens once, in
+``predict``; maps stay float in [0, 1]; after the resize to the original image size an optional
+refiner and a chain of post-processors see the original RGB image and the map.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import cv2
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import PixelData
+
+from salbox.registry import MODELS
+from salbox.structures import SalDataSample
+
+
+@MODELS.register_module()
+class SaliencyDetector(BaseModel):
+    """A single-stage saliency detector.
+
+    Args:
+        backbone, neck, head: config dicts of the three parts (``neck`` may be ``None``). The head
+            returns a list of logit maps (N, 1, h, w); the last is the prediction.
+        loss: the deep-supervision loss (default: unit-weight BCE on every output, as R3Net).
+        refiner: an optional trainable second stage applied at test time as
+            ``refiner.refine(image, sal_map)`` (same signature as a post-processor).
+        postprocessors: test-time map-to-map steps (e.g. ``DenseCRF``), run in order.
+        align_corners: for every logit resize; defaults to the head's ``align_corners``
+            attribute when it has one (R3Net upsamples with ``align_corners=True``), else False.
+        data_preprocessor: defaults to ``SalDataPreProcessor`` with ImageNet statistics.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 neck: Optional[dict] = None,
+                 loss: Optional[dict] = None,
+                 refiner: Optional[dict] = None,
+                 postprocessors: Optional[Sequence[dict]] = None,
+                 align_corners: Optional[bool] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='SalDataPreProcessor')
+        if isinstance(data_preprocessor, dict):  # build from salbox's registry, any scope
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck) if neck is not None else None
+        self.head = MODELS.build(head)
+        self.loss_module = MODELS.build(loss or dict(type='DeepSupervisionBCELoss'))
+        self.refiner = MODELS.build(refiner) if refiner is not None else None
+        self.postprocessors = nn.ModuleList(MODELS.build(p) for p in (postprocessors or []))
+        if align_corners is None:
+            align_corners = bool(getattr(self.head, 'align_corners', False))
+        self.align_corners = align_corners
+        self.train_cfg = train_cfg or {}
+        self.test_cfg = test_cfg or {}
+
+    # ------------------------------------------------------------------ features and logits
+    def extract_feat(self, inputs: torch.Tensor):
+        feats = self.backbone(inputs)
+        return self.neck(feats) if self.neck is not None else feats
+
+    def head_logits(self, inputs: torch.Tensor) -> List[torch.Tensor]:
+        """The head's raw logit maps at the head's own resolution."""
+        logits = self.head(self.extract_feat(inputs))
+        if isinstance(logits, torch.Tensor):
+            logits = [logits]
+        return list(logits)
+
+    def _resize(self, logit: torch.Tensor, size) -> torch.Tensor:
+        if tuple(logit.shape[-2:]) == tuple(size):
+            return logit
+        return F.interpolate(logit, size=size, mode='bilinear', align_corners=self.align_corners)
+
+    def _forward(self, inputs: torch.Tensor, data_samples=None) -> List[torch.Tensor]:
+        """All logit maps upsampled to the input size (R3Net's training-mode outputs)."""
+        return [self._resize(logit, inputs.shape[-2:]) for logit in self.head_logits(inputs)]
+
+    # ------------------------------------------------------------------ modes
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')
+
+    def loss(self, inputs: torch.Tensor, data_samples: Sequence[SalDataSample]) -> Dict:
+        """Every output, resized to the (padded) mask size, scored against the mask."""
+        if not data_samples or any('gt_sal_map' not in s for s in data_samples):
+            raise ValueError('SaliencyDetector.loss needs data samples with gt_sal_map')
+        target = torch.stack([s.gt_sal_map.data for s in data_samples]).to(inputs.dtype)
+        logits = [self._resize(logit, target.shape[-2:]) for logit in self.head_logits(inputs)]
+        return self.loss_module(logits, target, self._valid_mask(data_samples, target))
+
+    @staticmethod
+    def _valid_mask(data_samples, target: torch.Tensor) -> Optional[torch.Tensor]:
+        """1 on real pixels, 0 on batch padding (None when nothing was padded)."""
+        shapes = [s.metainfo.get('img_shape', target.shape[-2:]) for s in data_samples]
+        if all(tuple(shape) == tuple(target.shape[-2:]) for shape in shapes):
+            return None
+        mask = torch.zeros_like(target)
+        for i, (h, w) in enumerate(shapes):
+            mask[i, :, :h, :w] = 1
+        return mask
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
+        """Last logit map -> crop padding -> resize to the original size -> sigmoid ->
+        refiner -> post-processors -> ``pred_sal_map``."""
+        if data_samples is None:
+            data_samples = [SalDataSample(metainfo=dict(ori_shape=inputs.shape[-2:],
+                                                        img_shape=inputs.shape[-2:]))
+                            for _ in range(inputs.shape[0])]
+        final = self._resize(self.head_logits(inputs)[-1], inputs.shape[-2:])
+        for i, sample in enumerate(data_samples):
+            h, w = sample.metainfo.get('img_shape', inputs.shape[-2:])
+            logit = final[i:i + 1, :, :h, :w]
+            ori_shape = tuple(sample.metainfo.get('ori_shape', (h, w)))[:2]
+            logit = self._resize(logit, ori_shape)[0]
+            if sample.metainfo.get('flip', False):
+                logit = self._unflip(logit, sample.metainfo.get('flip_direction', 'horizontal'))
+            sal_map = logit.sigmoid()
+            if self.refiner is not None or len(self.postprocessors):
+                image = self._original_rgb(inputs[i], sample, ori_shape)
+                if self.refiner is not None:
+                    sal_map = self.refiner.refine(image, sal_map)
+                for postprocessor in self.postprocessors:
+                    sal_map = postprocessor(image, sal_map)
+            sample.sal_logits = PixelData(data=logit)
+            sample.pred_sal_map = PixelData(data=sal_map.clamp(0, 1))
+        return list(data_samples)
+
+    @staticmethod
+    def _unflip(logit: torch.Tensor, direction: str) -> torch.Tensor:
+        dims = {'horizontal': [-1], 'vertical': [-2], 'diagonal': [-2, -1]}
+        return logit.flip(dims[direction])
+
+    def _original_rgb(self, normalised: torch.Tensor, sample: SalDataSample,
+                      ori_shape) -> torch.Tensor:
+        """The original RGB uint8 image (3, H, W): read from ``img_path`` when there is one,
+        otherwise recovered from the normalised input by undoing the preprocessor."""
+        path = sample.metainfo.get('img_path')
+        if path:
+            bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise FileNotFoundError(f'cannot read image {path} for post-processing')
+            if bgr.shape[:2] == tuple(ori_shape):
+                rgb = torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1)
+                return rgb.to(normalised.device)
+        preprocessor = self.data_preprocessor
+        image = normalised
+        h, w = sample.metainfo.get('img_shape', image.shape[-2:])
+        image = image[:, :h, :w]
+        if getattr(preprocessor, 'normalize', False):
+            image = image * preprocessor.std + preprocessor.mean
+        if not getattr(preprocessor, 'bgr_to_rgb', True):
+            image = image.flip(0)
+        image = F.interpolate(image[None], size=ori_shape, mode='bilinear',
+                              align_corners=False)[0]
+        return image.round().clamp(0, 255).to(torch.uint8)

@@ -1,0 +1,181 @@
+"""RefinedDetector: a frozen first-stage detector followed by a trainable refiner.
+
+DGRL (Wang et al., CVPR 2018, Sec. 3.3-4.1; official code ``stage1``/``stage2``) trains its two
+networks separately: the RLN first, then the BRN on the RLN's (fixed) maps. This wrapper does the
+second step for any salbox detector and any refiner with the
+``forward(images, priors) -> logits`` / ``refine(image, sal_map) -> map`` interface
+(e.g. :class:`~salbox.models.refiners.BoundaryRefinementNet`).
+"""
+import copy
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.runner import load_checkpoint
+from mmengine.structures import PixelData
+
+from salbox.registry import MODELS
+from salbox.structures import SalDataSample
+from .saliency_detector import SaliencyDetector
+
+
+@MODELS.register_module()
+class RefinedDetector(BaseModel):
+    """A frozen first stage (any salbox detector) + a trainable refiner.
+
+    * Training (``loss``): the first stage predicts a map at the input size without gradients
+      (in eval mode, always, even when the wrapper is in train mode); the refiner gets the RGB
+      image and that map and is trained against the ground truth (BCE with logits; DGRL's
+      2-class softmax loss on the refined output only, official ``stage2`` prototxt).
+    * Test (``predict``): the first stage's own ``predict`` gives its final maps at the original
+      size (including its own refiner/post-processors), then ``refiner.refine(image, map)``
+      refines each map at the original size (the BRN resizes to its own test size itself).
+      The first-stage map stays on the sample as ``prior_sal_map``; ``sal_logits`` are the
+      first stage's.
+    * Weights: ``first_stage_checkpoint`` is loaded by :meth:`init_weights` (which the Runner
+      calls before training only). The wrapper's state dict holds both stages, so its own
+      checkpoint is all ``tools/test.py`` needs.
+
+    Args:
+        first_stage: config of any salbox detector (e.g. an RLN ``SaliencyDetector``).
+        refiner: config of the trainable refiner.
+        first_stage_checkpoint: checkpoint of the first stage alone (a Runner checkpoint of the
+            first-stage config). Required for training unless the first stage has no parameters.
+        first_stage_input_size: (h, w) at which the first stage runs during training; inputs
+            are bilinearly resized to it and its map back to the input size (DGRL: the RLN runs
+            at 384 while the BRN trains at 480). ``None``: the input size. At test time the
+            first stage sees the test pipeline's size, so give it the first stage's test size.
+        loss: the refiner's loss (default BCE with logits, key ``loss_refine_0``).
+        data_preprocessor: default: the first stage's, so it sees what it was trained with.
+    """
+
+    def __init__(self,
+                 first_stage: dict,
+                 refiner: dict,
+                 first_stage_checkpoint: Optional[str] = None,
+                 first_stage_input_size: Optional[Sequence[int]] = None,
+                 loss: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        first_stage = copy.deepcopy(first_stage)
+        if data_preprocessor is None:
+            data_preprocessor = copy.deepcopy(
+                first_stage.get('data_preprocessor') or dict(type='SalDataPreProcessor'))
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.first_stage = MODELS.build(first_stage)
+        self.first_stage.requires_grad_(False)
+        self.first_stage.eval()
+        self.first_stage_checkpoint = first_stage_checkpoint
+        self.first_stage_input_size: Optional[Tuple[int, int]] = (
+            None if first_stage_input_size is None else
+            (int(first_stage_input_size[0]), int(first_stage_input_size[1])))
+        self.refiner = MODELS.build(refiner)
+        self.loss_module = MODELS.build(
+            loss or dict(type='DeepSupervisionBCELoss', loss_name='loss_refine'))
+        self.train_cfg = train_cfg or {}
+        self.test_cfg = test_cfg or {}
+
+    # ------------------------------------------------------------------------ weights and mode
+    def train(self, mode: bool = True):
+        """Set the mode of the refiner; the first stage always stays in eval mode."""
+        super().train(mode)
+        self.first_stage.eval()
+        return self
+
+    def init_weights(self) -> None:
+        """Initialise the refiner, then load the first stage from ``first_stage_checkpoint``
+        (its own ``init_cfg``s, e.g. ImageNet weights, are skipped: the checkpoint replaces them)."""
+        self.first_stage.is_init = True
+        super().init_weights()
+        self.load_first_stage()
+
+    def load_first_stage(self) -> None:
+        path = self.first_stage_checkpoint
+        if path is None:
+            if any(True for _ in self.first_stage.parameters()):
+                raise ValueError(
+                    f'RefinedDetector: the first stage ({type(self.first_stage).__name__}) has '
+                    'parameters but model.first_stage_checkpoint is not set; train the first '
+                    'stage and point first_stage_checkpoint at its checkpoint')
+            return
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'RefinedDetector: first_stage_checkpoint not found: {path}')
+        load_checkpoint(self.first_stage, path, map_location='cpu', strict=True)
+        self.first_stage.requires_grad_(False)
+        self.first_stage.eval()
+
+    # ------------------------------------------------------------------------------ pieces
+    def rgb_images(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Undo the data preprocessor: (N, 3, H, W) float RGB in 0-255."""
+        pre = self.data_preprocessor
+        images = inputs
+        if getattr(pre, 'normalize', False):
+            images = images * pre.std + pre.mean
+        if not getattr(pre, 'bgr_to_rgb', True):
+            images = images.flip(1)
+        return images
+
+    @torch.no_grad()
+    def first_stage_maps(self, inputs: torch.Tensor,
+                         data_samples: Optional[Sequence[SalDataSample]] = None) -> torch.Tensor:
+        """The first stage's final map (N, 1, H, W) in [0, 1] at the input size."""
+        self.first_stage.eval()
+        size = tuple(inputs.shape[-2:])
+        x = inputs
+        if self.first_stage_input_size is not None and size != self.first_stage_input_size:
+            x = F.interpolate(inputs, size=self.first_stage_input_size, mode='bilinear',
+                              align_corners=False)
+        logit = self.first_stage._forward(x, data_samples)[-1]
+        if tuple(logit.shape[-2:]) != size:
+            logit = F.interpolate(logit, size=size, mode='bilinear',
+                                  align_corners=bool(getattr(self.first_stage, 'align_corners',
+                                                             False)))
+        return logit.sigmoid()
+
+    # ------------------------------------------------------------------------------ modes
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')
+
+    def _forward(self, inputs: torch.Tensor, data_samples=None) -> List[torch.Tensor]:
+        """[first-stage logit, refined logit], both (N, 1, H, W) at the input size."""
+        priors = self.first_stage_maps(inputs, data_samples)
+        refined = self.refiner(self.rgb_images(inputs), priors)
+        return [torch.logit(priors, eps=1e-6), refined]
+
+    def loss(self, inputs: torch.Tensor, data_samples: Sequence[SalDataSample]) -> Dict:
+        if not data_samples or any('gt_sal_map' not in s for s in data_samples):
+            raise ValueError('RefinedDetector.loss needs data samples with gt_sal_map')
+        target = torch.stack([s.gt_sal_map.data for s in data_samples]).to(inputs.dtype)
+        priors = self.first_stage_maps(inputs, data_samples)
+        logits = self.refiner(self.rgb_images(inputs), priors)
+        if logits.shape[-2:] != target.shape[-2:]:
+            raise ValueError(f'RefinedDetector: refiner output {tuple(logits.shape)} does not '
+                             f'match the mask {tuple(target.shape)}')
+        return self.loss_module([logits], target,
+                                SaliencyDetector._valid_mask(data_samples, target))
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
+        self.first_stage.eval()
+        samples = self.first_stage.predict(inputs, data_samples)
+        for i, sample in enumerate(samples):
+            prior = sample.pred_sal_map.data
+            # SaliencyDetector's recovery of the original RGB image (uses only
+            # self.data_preprocessor, which is the first stage's).
+            image = SaliencyDetector._original_rgb(self, inputs[i], sample,
+                                                   tuple(prior.shape[-2:]))
+            sample.prior_sal_map = PixelData(data=prior)
+            sample.pred_sal_map = PixelData(data=self.refiner.refine(image, prior).clamp(0, 1))
+        return samples

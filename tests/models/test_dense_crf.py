@@ -1,0 +1,66 @@
+"""DenseCRF equals R3Net's crf_refine (misc.py) written out here directly on pydensecrf."""
+import numpy as np
+import pytest
+import torch
+
+dcrf = pytest.importorskip('pydensecrf.densecrf')
+
+from salbox.models.postprocessors import DenseCRF  # noqa: E402
+
+
+def r3net_crf_refine(img: np.ndarray, annos: np.ndarray) -> np.ndarray:
+    """R3Net's official misc.py::crf_refine: uint8 image and map in, uint8 map out."""
+    def _sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    assert img.dtype == np.uint8 and annos.dtype == np.uint8
+    EPSILON, M, tau = 1e-8, 2, 1.05
+    d = dcrf.DenseCRF2D(img.shape[1], img.shape[0], M)
+    anno_norm = annos / 255.
+    n_energy = -np.log((1.0 - anno_norm + EPSILON)) / (tau * _sigmoid(1 - anno_norm))
+    p_energy = -np.log(anno_norm + EPSILON) / (tau * _sigmoid(anno_norm))
+    U = np.zeros((M, img.shape[0] * img.shape[1]), dtype='float32')
+    U[0, :] = n_energy.flatten()
+    U[1, :] = p_energy.flatten()
+    d.setUnaryEnergy(U)
+    d.addPairwiseGaussian(sxy=3, compat=3)
+    d.addPairwiseBilateral(sxy=60, srgb=5, rgbim=img, compat=5)
+    infer = np.array(d.inference(1)).astype('float32')
+    res = infer[1, :] * 255
+    return res.reshape(img.shape[:2]).astype('uint8')
+
+
+def _scene(seed: int, height=48, width=64):
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 60, (height, width, 3), dtype=np.uint8)
+    img[12:36, 16:48] += 150  # a bright object
+    sal = np.clip(rng.normal(0.2, 0.15, (height, width)), 0, 1)
+    sal[14:34, 18:46] = np.clip(rng.normal(0.75, 0.15, (20, 28)), 0, 1)
+    return img, sal.astype(np.float32)
+
+
+@pytest.mark.parametrize('seed', [0, 1, 2])
+def test_dense_crf_matches_official_crf_refine(seed):
+    img, sal = _scene(seed)
+    sal_u8 = (sal * 255).astype(np.uint8)
+    expected = r3net_crf_refine(np.ascontiguousarray(img), sal_u8).astype(np.float32) / 255
+    crf = DenseCRF()
+    out = crf(torch.from_numpy(img).permute(2, 0, 1).contiguous(),
+              torch.from_numpy(sal_u8.astype(np.float32) / 255)[None])
+    assert out.shape == (1, 48, 64)
+    np.testing.assert_array_equal(out[0].numpy(), expected)
+
+
+def test_dense_crf_changes_the_map_towards_the_image():
+    img, sal = _scene(3)
+    out = DenseCRF(quantize=False)(torch.from_numpy(img).permute(2, 0, 1).contiguous(),
+                                   torch.from_numpy(sal)[None])[0].numpy()
+    assert not np.allclose(out, sal)
+    inside, outside = out[14:34, 18:46].mean(), out[:, :10].mean()
+    assert inside > 0.5 > outside
+    assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_dense_crf_rejects_mismatched_sizes():
+    with pytest.raises(ValueError, match='differ in size'):
+        DenseCRF()(torch.zeros(3, 10, 10, dtype=torch.uint8), torch.zeros(1, 10, 12))

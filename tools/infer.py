@@ -1,0 +1,92 @@
+"""Saliency maps and cut-outs for a folder of photos.
+
+    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--cutout] [--threshold T]
+
+INPUT is an image file or a folder (searched recursively). For each image ``name.ext`` it
+writes ``DIR/maps/name.png`` (8-bit saliency) and, with ``--cutout``, ``DIR/cutouts/name.png``
+(RGBA: the photo with the saliency map as alpha, or a hard mask with ``--threshold``).
+Images already done are skipped (``--overwrite`` redoes them), so an interrupted run resumes.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from salbox.apis import inference_model, init_model  # noqa: E402
+from salbox.apis.runner_utils import run_friendly  # noqa: E402
+from salbox.utils.errors import SalboxError  # noqa: E402
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def list_images(path: str) -> list:
+    if osp.isfile(path):
+        return [path]
+    if not osp.isdir(path):
+        raise SalboxError(f'input not found: {path}')
+    found = sorted(
+        osp.join(root, name) for root, _, names in os.walk(path) for name in names
+        if name.lower().endswith(IMAGE_SUFFIXES))
+    if not found:
+        raise SalboxError(f'no images ({", ".join(IMAGE_SUFFIXES)}) found in {path}')
+    return found
+
+
+def cutout(image_bgr: np.ndarray, sal_map: np.ndarray, threshold=None) -> np.ndarray:
+    """BGRA image whose alpha is the saliency map (or its binarisation at ``threshold``)."""
+    alpha = sal_map if threshold is None else (sal_map >= threshold).astype(np.float32)
+    alpha = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.dstack([image_bgr, alpha])
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Predict saliency maps (and cut-outs)')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('input', help='an image or a folder of images')
+    parser.add_argument('--out-dir', default='outputs', help='where maps/ and cutouts/ go')
+    parser.add_argument('--cutout', action='store_true', help='also write RGBA cut-outs')
+    parser.add_argument('--threshold', type=float, default=None,
+                        help='hard cut-out: alpha = map >= T (default: soft alpha)')
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--overwrite', action='store_true', help='redo images already done')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    images = list_images(args.input)
+    model = init_model(args.config, args.checkpoint, device=args.device)
+    root = args.input if osp.isdir(args.input) else osp.dirname(args.input)
+    failures = []
+    for path in tqdm(images, desc='saliency', unit='img'):
+        rel = osp.splitext(osp.relpath(path, root))[0] + '.png'
+        map_path = osp.join(args.out_dir, 'maps', rel)
+        if osp.exists(map_path) and not args.overwrite:
+            continue
+        image = cv2.imread(path, cv2.IMREAD_COLOR)
+        if image is None:
+            failures.append(path)
+            continue
+        sal_map = inference_model(model, path).pred_sal_map.data[0].cpu().numpy()
+        os.makedirs(osp.dirname(map_path), exist_ok=True)
+        cv2.imwrite(map_path, np.clip(sal_map * 255.0 + 0.5, 0, 255).astype(np.uint8))
+        if args.cutout:
+            cut_path = osp.join(args.out_dir, 'cutouts', rel)
+            os.makedirs(osp.dirname(cut_path), exist_ok=True)
+            cv2.imwrite(cut_path, cutout(image, sal_map, args.threshold))
+    done = len(images) - len(failures)
+    print(f'{done} of {len(images)} images written to {args.out_dir}')
+    if failures:
+        print('unreadable images (skipped):\n  ' + '\n  '.join(failures), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    run_friendly(main)

@@ -1,0 +1,56 @@
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out DIR] [--show-dir DIR]``.
+
+Prints one metrics table with a row per test set, writes it as CSV/JSON/Markdown under the
+work dir, and with ``--out DIR`` writes every saliency map as an 8-bit PNG named like its image
+(``DIR/<dataset>/<stem>.png``). Arguments follow MMSegmentation's ``tools/test.py``.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
+
+from mmengine.config import DictAction  # noqa: E402
+
+from salbox.apis.runner_utils import (build_runner, load_config, run_friendly,  # noqa: E402
+                                      set_test_outputs)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and evaluate) a saliency detector')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs and the metrics tables are written')
+    parser.add_argument('--out', help='directory to write the predicted maps (8-bit PNGs)')
+    parser.add_argument('--show-dir', help='directory to write image | GT | prediction panels')
+    parser.add_argument('--show', action='store_true',
+                        help='(kept for MMSeg compatibility) same as --show-dir under work dir')
+    parser.add_argument('--wait-time', type=float, default=0, help='unused on headless machines')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config settings')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg.load_from = args.checkpoint
+    show_dir = args.show_dir
+    if args.show and not show_dir:
+        show_dir = osp.join(cfg.work_dir, 'show')
+    set_test_outputs(cfg, out_dir=args.out, show_dir=show_dir)
+    runner = build_runner(cfg)
+    return runner.test()
+
+
+if __name__ == '__main__':
+    run_friendly(main)
