@@ -35,11 +35,16 @@ inline void for_each_pixel_in_row(int64_t y, int64_t height, int64_t width, int 
   for (int64_t x = interior_end; x < width; ++x) visit(std::true_type{}, x);
 }
 
+/// Below this many multiply-adds a call runs on one thread (like torch's own grain size): a
+/// parallel region costs more than it saves there, and much more on a loaded machine.
+constexpr int64_t kMinParallelWork = 1 << 16;
+
 /// Runs body(row) for every row index in [0, rows) on torch's intra-op thread count.
 template <typename Body>
-inline void parallel_rows(int64_t rows, const Body& body) {
+inline void parallel_rows(int64_t rows, int64_t work_per_row, const Body& body) {
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(at::get_num_threads())
+#pragma omp parallel for schedule(static) num_threads(at::get_num_threads()) \
+    if (rows * work_per_row >= kMinParallelWork)
 #endif
   for (int64_t row = 0; row < rows; ++row) {
     body(row);
@@ -52,7 +57,7 @@ void forward_loop(const scalar_t* coeffs, const scalar_t* saliency, scalar_t* ou
   const int64_t plane = height * width;
   const int64_t out_channels = kWithBackground ? 2 : 1;
   const int radius = size / 2;
-  parallel_rows(batch * height, [&](int64_t row) {
+  parallel_rows(batch * height, width * size * size, [&](int64_t row) {
     const int64_t b = row / height;
     const int64_t y = row % height;
     const scalar_t* __restrict__ image_coeffs = coeffs + b * size * size * plane;
@@ -79,53 +84,50 @@ void forward_loop(const scalar_t* coeffs, const scalar_t* saliency, scalar_t* ou
   });
 }
 
+/// Backward over image rows: for row y, the coefficient gradients of its pixels (when
+/// grad_coeffs is not null) and the saliency gradients of its pixels (when grad_saliency is
+/// not null), both one window row ky at a time. One pass keeps the rows of a, s and the
+/// coefficients that both need in cache.
 template <typename scalar_t, int kSize>
-void coeffs_grad_loop(const scalar_t* grad_a, const scalar_t* grad_b, const scalar_t* saliency,
-                      scalar_t* grad_coeffs, int64_t batch, int64_t height, int64_t width,
-                      int size) {
+void backward_loop(const scalar_t* grad_a, const scalar_t* grad_b, const scalar_t* coeffs,
+                   const scalar_t* saliency, scalar_t* grad_coeffs, scalar_t* grad_saliency,
+                   int64_t batch, int64_t height, int64_t width, int size) {
   const int64_t plane = height * width;
   const int radius = size / 2;
-  parallel_rows(batch * height, [&](int64_t row) {
+  parallel_rows(batch * height, width * size * size, [&](int64_t row) {
     const int64_t b = row / height;
     const int64_t y = row % height;
-    const scalar_t* __restrict__ row_a = grad_a + b * plane + y * width;
+    const scalar_t* __restrict__ image_a = grad_a + b * plane;
+    const scalar_t* __restrict__ row_a = image_a + y * width;
     const scalar_t* __restrict__ row_b =
         grad_b == nullptr ? nullptr : grad_b + b * plane + y * width;
+    const scalar_t* __restrict__ image_coeffs = coeffs + b * size * size * plane;
     const scalar_t* __restrict__ image_saliency = saliency + b * plane;
-    scalar_t* __restrict__ image_grad = grad_coeffs + b * size * size * plane;
+    scalar_t* __restrict__ image_grad =
+        grad_coeffs == nullptr ? nullptr : grad_coeffs + b * size * size * plane;
+    scalar_t* __restrict__ row_grad_saliency =
+        grad_saliency == nullptr ? nullptr : grad_saliency + b * plane + y * width;
+    if (row_grad_saliency != nullptr) {
+      std::fill(row_grad_saliency, row_grad_saliency + width, scalar_t(0));
+    }
     for (int ky = 0; ky < size; ++ky) {
-      if (row_b == nullptr) {
+      if (grad_coeffs != nullptr && row_b == nullptr) {
         for_each_pixel_in_row(y, height, width, radius, [&](auto checked, int64_t x) {
           coeffs_grad_window_row<scalar_t, decltype(checked)::value, kSize>(
               image_saliency, row_a[x], scalar_t(0), height, width, size, ky, y, x, image_grad);
         });
-      } else {
+      } else if (grad_coeffs != nullptr) {
         for_each_pixel_in_row(y, height, width, radius, [&](auto checked, int64_t x) {
           coeffs_grad_window_row<scalar_t, decltype(checked)::value, kSize>(
               image_saliency, row_a[x], row_b[x], height, width, size, ky, y, x, image_grad);
         });
       }
-    }
-  });
-}
-
-template <typename scalar_t, int kSize>
-void saliency_grad_loop(const scalar_t* grad_a, const scalar_t* coeffs, scalar_t* grad_saliency,
-                        int64_t batch, int64_t height, int64_t width, int size) {
-  const int64_t plane = height * width;
-  const int radius = size / 2;
-  parallel_rows(batch * height, [&](int64_t row) {
-    const int64_t b = row / height;
-    const int64_t y = row % height;
-    const scalar_t* __restrict__ image_a = grad_a + b * plane;
-    const scalar_t* __restrict__ image_coeffs = coeffs + b * size * size * plane;
-    scalar_t* __restrict__ row_grad = grad_saliency + b * plane + y * width;
-    std::fill(row_grad, row_grad + width, scalar_t(0));
-    for (int ky = 0; ky < size; ++ky) {
-      for_each_pixel_in_row(y, height, width, radius, [&](auto checked, int64_t x) {
-        saliency_grad_window_row<scalar_t, decltype(checked)::value, kSize>(
-            image_a, image_coeffs, height, width, size, ky, y, x, row_grad[x]);
-      });
+      if (grad_saliency != nullptr) {
+        for_each_pixel_in_row(y, height, width, radius, [&](auto checked, int64_t x) {
+          saliency_grad_window_row<scalar_t, decltype(checked)::value, kSize>(
+              image_a, image_coeffs, height, width, size, ky, y, x, row_grad_saliency[x]);
+        });
+      }
     }
   });
 }
@@ -137,7 +139,8 @@ void forward_pixelwise(const scalar_t* coeffs, const scalar_t* saliency, scalar_
                        int64_t elements, int64_t height, int64_t width, int size,
                        bool with_background) {
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(at::get_num_threads())
+#pragma omp parallel for schedule(static) num_threads(at::get_num_threads()) \
+    if (elements * size * size >= kMinParallelWork)
 #endif
   for (int64_t index = 0; index < elements; ++index) {
     forward_element<scalar_t, kSize>(coeffs, saliency, out, height, width, size,
@@ -150,7 +153,8 @@ void backward_pixelwise(const scalar_t* grad_a, const scalar_t* grad_b, const sc
                         const scalar_t* saliency, scalar_t* grad_coeffs, scalar_t* grad_saliency,
                         int64_t elements, int64_t height, int64_t width, int size) {
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(at::get_num_threads())
+#pragma omp parallel for schedule(static) num_threads(at::get_num_threads()) \
+    if (elements * size * size >= kMinParallelWork)
 #endif
   for (int64_t index = 0; index < elements; ++index) {
     backward_element<scalar_t, kSize>(grad_a, grad_b, coeffs, saliency, grad_coeffs,
@@ -205,7 +209,8 @@ std::vector<at::Tensor> backward_cpu(const at::Tensor& grad_out, const at::Tenso
     dispatch_window(size, [&](auto window) {
       constexpr int kSize = decltype(window)::value;
       const scalar_t* grad_a = grads.first.data_ptr<scalar_t>();
-      const scalar_t* grad_b = grads.second.defined() ? grads.second.data_ptr<scalar_t>() : nullptr;
+      const scalar_t* grad_b =
+          grads.second.defined() ? grads.second.data_ptr<scalar_t>() : nullptr;
       if (pixelwise) {
         backward_pixelwise<scalar_t, kSize>(
             grad_a, grad_b, coeffs.data_ptr<scalar_t>(), saliency.data_ptr<scalar_t>(),
@@ -214,16 +219,11 @@ std::vector<at::Tensor> backward_cpu(const at::Tensor& grad_out, const at::Tenso
             batch * height * width, height, width, size);
         return;
       }
-      if (need_coeffs_grad) {
-        coeffs_grad_loop<scalar_t, kSize>(grad_a, grad_b, saliency.data_ptr<scalar_t>(),
-                                          grad_coeffs.data_ptr<scalar_t>(), batch, height, width,
-                                          size);
-      }
-      if (need_saliency_grad) {
-        saliency_grad_loop<scalar_t, kSize>(grad_a, coeffs.data_ptr<scalar_t>(),
-                                            grad_saliency.data_ptr<scalar_t>(), batch, height,
-                                            width, size);
-      }
+      backward_loop<scalar_t, kSize>(
+          grad_a, grad_b, coeffs.data_ptr<scalar_t>(), saliency.data_ptr<scalar_t>(),
+          need_coeffs_grad ? grad_coeffs.data_ptr<scalar_t>() : nullptr,
+          need_saliency_grad ? grad_saliency.data_ptr<scalar_t>() : nullptr, batch, height,
+          width, size);
     });
   });
   return {grad_coeffs, grad_saliency};

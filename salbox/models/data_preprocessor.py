@@ -86,6 +86,15 @@ class SalDataPreProcessor(BaseDataPreprocessor):
                         gt, (0, pad_w - w, 0, pad_h - h), value=self.gt_pad_val))
         return dict(inputs=batch, data_samples=data_samples)
 
+    def denormalize(self, batch: torch.Tensor) -> torch.Tensor:
+        """Undo :meth:`forward` on a (N, 3, H, W) batch: float RGB in the 0-255 range."""
+        images = batch
+        if self.normalize:
+            images = images * self.std + self.mean
+        if not self.bgr_to_rgb:  # the batch is still BGR
+            images = images.flip(1)
+        return images
+
     def _normalise(self, img: torch.Tensor) -> torch.Tensor:
         if img.dim() != 3 or img.shape[0] != 3:
             raise ValueError(f'SalDataPreProcessor expects (3, H, W) images, got {tuple(img.shape)}')

@@ -1,8 +1,8 @@
+from .base import BaseSalDetector
+from .blurred_ground_truth import BlurredGroundTruth
 from .r3net import R3Net
 from .saliency_detector import SaliencyDetector
+from .two_stage import RefinedDetector
 
-__all__ = ['SaliencyDetector', 'R3Net']
-from .blurred_ground_truth import BlurredGroundTruth  # noqa: E402
-from .two_stage import RefinedDetector  # noqa: E402
-
-__all__ += ['RefinedDetector', 'BlurredGroundTruth']
+__all__ = ['BaseSalDetector', 'SaliencyDetector', 'R3Net', 'RefinedDetector',
+           'BlurredGroundTruth']

@@ -9,11 +9,11 @@ from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
+from .base import BaseSalDetector
 
 
 def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -31,7 +31,7 @@ def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class BlurredGroundTruth(BaseModel):
+class BlurredGroundTruth(BaseSalDetector):
     """First stage that returns ``gaussian_blur(gt_sal_map, sigma)`` (needs the GT at test too).
 
     It has no parameters, so a :class:`RefinedDetector` built on it needs no
@@ -58,8 +58,9 @@ class BlurredGroundTruth(BaseModel):
     @staticmethod
     def _gt(sample: SalDataSample) -> torch.Tensor:
         if 'gt_sal_map' not in sample:
-            raise ValueError('BlurredGroundTruth needs gt_sal_map in every data sample (load the '
-                             f'masks in the pipeline); missing for {sample.metainfo.get("img_path")}')
+            raise ValueError('BlurredGroundTruth needs gt_sal_map in every data sample (load '
+                             'the masks in the pipeline); missing for '
+                             f'{sample.metainfo.get("img_path")}')
         return sample.gt_sal_map.data
 
     def blurred(self, gt: torch.Tensor) -> torch.Tensor:
@@ -94,12 +95,3 @@ class BlurredGroundTruth(BaseModel):
         for sample in data_samples:
             sample.pred_sal_map = PixelData(data=self.blurred(self._gt(sample)).clamp(0, 1))
         return list(data_samples)
-
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')

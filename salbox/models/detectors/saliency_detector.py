@@ -9,19 +9,18 @@ refiner and a chain of post-processors see the original RGB image and the map.
 """
 from typing import Dict, List, Optional, Sequence
 
-import cv2
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
+from .base import BaseSalDetector
 
 
 @MODELS.register_module()
-class SaliencyDetector(BaseModel):
+class SaliencyDetector(BaseSalDetector):
     """A single-stage saliency detector.
 
     Args:
@@ -82,38 +81,20 @@ class SaliencyDetector(BaseModel):
             return logit
         return F.interpolate(logit, size=size, mode='bilinear', align_corners=self.align_corners)
 
+    def final_logits(self, inputs: torch.Tensor, data_samples=None) -> torch.Tensor:
+        """The prediction's logit map (N, 1, H, W) at the input size."""
+        return self._resize(self.head_logits(inputs)[-1], inputs.shape[-2:])
+
     def _forward(self, inputs: torch.Tensor, data_samples=None) -> List[torch.Tensor]:
         """All logit maps upsampled to the input size (R3Net's training-mode outputs)."""
         return [self._resize(logit, inputs.shape[-2:]) for logit in self.head_logits(inputs)]
 
     # ------------------------------------------------------------------ modes
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')
-
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[SalDataSample]) -> Dict:
         """Every output, resized to the (padded) mask size, scored against the mask."""
-        if not data_samples or any('gt_sal_map' not in s for s in data_samples):
-            raise ValueError('SaliencyDetector.loss needs data samples with gt_sal_map')
-        target = torch.stack([s.gt_sal_map.data for s in data_samples]).to(inputs.dtype)
+        target = self.ground_truth(data_samples, inputs.dtype)
         logits = [self._resize(logit, target.shape[-2:]) for logit in self.head_logits(inputs)]
-        return self.loss_module(logits, target, self._valid_mask(data_samples, target))
-
-    @staticmethod
-    def _valid_mask(data_samples, target: torch.Tensor) -> Optional[torch.Tensor]:
-        """1 on real pixels, 0 on batch padding (None when nothing was padded)."""
-        shapes = [s.metainfo.get('img_shape', target.shape[-2:]) for s in data_samples]
-        if all(tuple(shape) == tuple(target.shape[-2:]) for shape in shapes):
-            return None
-        mask = torch.zeros_like(target)
-        for i, (h, w) in enumerate(shapes):
-            mask[i, :, :h, :w] = 1
-        return mask
+        return self.loss_module(logits, target, self.padding_mask(data_samples, target))
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
@@ -123,7 +104,7 @@ class SaliencyDetector(BaseModel):
             data_samples = [SalDataSample(metainfo=dict(ori_shape=inputs.shape[-2:],
                                                         img_shape=inputs.shape[-2:]))
                             for _ in range(inputs.shape[0])]
-        final = self._resize(self.head_logits(inputs)[-1], inputs.shape[-2:])
+        final = self.final_logits(inputs)
         for i, sample in enumerate(data_samples):
             h, w = sample.metainfo.get('img_shape', inputs.shape[-2:])
             logit = final[i:i + 1, :, :h, :w]
@@ -133,7 +114,7 @@ class SaliencyDetector(BaseModel):
                 logit = self._unflip(logit, sample.metainfo.get('flip_direction', 'horizontal'))
             sal_map = logit.sigmoid()
             if self.refiner is not None or len(self.postprocessors):
-                image = self._original_rgb(inputs[i], sample, ori_shape)
+                image = self.original_rgb(inputs[i], sample, ori_shape)
                 if self.refiner is not None:
                     sal_map = self.refiner.refine(image, sal_map)
                 for postprocessor in self.postprocessors:
@@ -146,27 +127,3 @@ class SaliencyDetector(BaseModel):
     def _unflip(logit: torch.Tensor, direction: str) -> torch.Tensor:
         dims = {'horizontal': [-1], 'vertical': [-2], 'diagonal': [-2, -1]}
         return logit.flip(dims[direction])
-
-    def _original_rgb(self, normalised: torch.Tensor, sample: SalDataSample,
-                      ori_shape) -> torch.Tensor:
-        """The original RGB uint8 image (3, H, W): read from ``img_path`` when there is one,
-        otherwise recovered from the normalised input by undoing the preprocessor."""
-        path = sample.metainfo.get('img_path')
-        if path:
-            bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-            if bgr is None:
-                raise FileNotFoundError(f'cannot read image {path} for post-processing')
-            if bgr.shape[:2] == tuple(ori_shape):
-                rgb = torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1)
-                return rgb.to(normalised.device)
-        preprocessor = self.data_preprocessor
-        image = normalised
-        h, w = sample.metainfo.get('img_shape', image.shape[-2:])
-        image = image[:, :h, :w]
-        if getattr(preprocessor, 'normalize', False):
-            image = image * preprocessor.std + preprocessor.mean
-        if not getattr(preprocessor, 'bgr_to_rgb', True):
-            image = image.flip(0)
-        image = F.interpolate(image[None], size=ori_shape, mode='bilinear',
-                              align_corners=False)[0]
-        return image.round().clamp(0, 255).to(torch.uint8)

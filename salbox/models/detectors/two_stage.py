@@ -12,17 +12,16 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 from mmengine.runner import load_checkpoint
 from mmengine.structures import PixelData
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
-from .saliency_detector import SaliencyDetector
+from .base import BaseSalDetector
 
 
 @MODELS.register_module()
-class RefinedDetector(BaseModel):
+class RefinedDetector(BaseSalDetector):
     """A frozen first stage (any salbox detector) + a trainable refiner.
 
     * Training (``loss``): the first stage predicts a map at the input size without gradients
@@ -89,8 +88,10 @@ class RefinedDetector(BaseModel):
         return self
 
     def init_weights(self) -> None:
-        """Initialise the refiner, then load the first stage from ``first_stage_checkpoint``
-        (its own ``init_cfg``s, e.g. ImageNet weights, are skipped: the checkpoint replaces them)."""
+        """Initialise the refiner, then load the first stage from ``first_stage_checkpoint``.
+
+        The first stage's own ``init_cfg``s (e.g. ImageNet weights) are skipped: the checkpoint
+        replaces them."""
         self.first_stage.is_init = True
         super().init_weights()
         self.load_first_stage()
@@ -111,16 +112,6 @@ class RefinedDetector(BaseModel):
         self.first_stage.eval()
 
     # ------------------------------------------------------------------------------ pieces
-    def rgb_images(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Undo the data preprocessor: (N, 3, H, W) float RGB in 0-255."""
-        pre = self.data_preprocessor
-        images = inputs
-        if getattr(pre, 'normalize', False):
-            images = images * pre.std + pre.mean
-        if not getattr(pre, 'bgr_to_rgb', True):
-            images = images.flip(1)
-        return images
-
     @torch.no_grad()
     def first_stage_maps(self, inputs: torch.Tensor,
                          data_samples: Optional[Sequence[SalDataSample]] = None) -> torch.Tensor:
@@ -131,7 +122,7 @@ class RefinedDetector(BaseModel):
         if self.first_stage_input_size is not None and size != self.first_stage_input_size:
             x = F.interpolate(inputs, size=self.first_stage_input_size, mode='bilinear',
                               align_corners=False)
-        logit = self.first_stage._forward(x, data_samples)[-1]
+        logit = self.first_stage.final_logits(x, data_samples)
         if tuple(logit.shape[-2:]) != size:
             logit = F.interpolate(logit, size=size, mode='bilinear',
                                   align_corners=bool(getattr(self.first_stage, 'align_corners',
@@ -139,32 +130,21 @@ class RefinedDetector(BaseModel):
         return logit.sigmoid()
 
     # ------------------------------------------------------------------------------ modes
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')
-
     def _forward(self, inputs: torch.Tensor, data_samples=None) -> List[torch.Tensor]:
         """[first-stage logit, refined logit], both (N, 1, H, W) at the input size."""
         priors = self.first_stage_maps(inputs, data_samples)
-        refined = self.refiner(self.rgb_images(inputs), priors)
+        refined = self.refiner(self.data_preprocessor.denormalize(inputs), priors)
         return [torch.logit(priors, eps=1e-6), refined]
 
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[SalDataSample]) -> Dict:
-        if not data_samples or any('gt_sal_map' not in s for s in data_samples):
-            raise ValueError('RefinedDetector.loss needs data samples with gt_sal_map')
-        target = torch.stack([s.gt_sal_map.data for s in data_samples]).to(inputs.dtype)
+        target = self.ground_truth(data_samples, inputs.dtype)
         priors = self.first_stage_maps(inputs, data_samples)
-        logits = self.refiner(self.rgb_images(inputs), priors)
+        logits = self.refiner(self.data_preprocessor.denormalize(inputs), priors)
         if logits.shape[-2:] != target.shape[-2:]:
             raise ValueError(f'RefinedDetector: refiner output {tuple(logits.shape)} does not '
                              f'match the mask {tuple(target.shape)}')
         return self.loss_module([logits], target,
-                                SaliencyDetector._valid_mask(data_samples, target))
+                                self.padding_mask(data_samples, target))
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
@@ -172,10 +152,7 @@ class RefinedDetector(BaseModel):
         samples = self.first_stage.predict(inputs, data_samples)
         for i, sample in enumerate(samples):
             prior = sample.pred_sal_map.data
-            # SaliencyDetector's recovery of the original RGB image (uses only
-            # self.data_preprocessor, which is the first stage's).
-            image = SaliencyDetector._original_rgb(self, inputs[i], sample,
-                                                   tuple(prior.shape[-2:]))
+            image = self.original_rgb(inputs[i], sample, tuple(prior.shape[-2:]))
             sample.prior_sal_map = PixelData(data=prior)
             sample.pred_sal_map = PixelData(data=self.refiner.refine(image, prior).clamp(0, 1))
         return samples

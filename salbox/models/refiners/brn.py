@@ -174,7 +174,8 @@ class BoundaryRefinementNet(nn.Module):
         images = image[None].to(dtype)
         priors = sal_map[None].to(dtype)
         if self.test_size is not None:
-            images, priors = self._resize(images, self.test_size), self._resize(priors, self.test_size)
+            images = self._resize(images, self.test_size)
+            priors = self._resize(priors, self.test_size)
         refined = self(images, priors).sigmoid()
         refined = self._resize(refined, ori_size)[0]
         if self.minmax_normalize:

@@ -1,0 +1,149 @@
+"""RefinedDetector: frozen first stage + trainable refiner (DGRL's two-stage training)."""
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import PixelData
+
+from salbox.models.detectors.blurred_ground_truth import gaussian_blur
+from salbox.registry import MODELS
+from salbox.structures import SalDataSample
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small convs on a shared 2-core machine run far faster on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+SMALL_RLN = dict(
+    type='SaliencyDetector',
+    backbone=dict(type='RecurrentResNet', depth=18, num_passes=2, out_indices=(2, 3, 4)),
+    head=dict(type='RLNHead', in_channels=(128, 256, 512), num_passes=2, channels=8,
+              context_channels=4))
+SMALL_BRN = dict(type='BoundaryRefinementNet', channels=(4, 4, 4, 8, 8, 8), test_size=None)
+
+
+def _first_stage_checkpoint(tmp_path):
+    torch.manual_seed(1)
+    first = MODELS.build(SMALL_RLN)
+    path = str(tmp_path / 'rln.pth')
+    torch.save(dict(state_dict=first.state_dict(), meta=dict()), path)
+    return first, path
+
+
+def _wrapper(path, **kwargs):
+    torch.manual_seed(2)
+    cfg = dict(type='RefinedDetector', first_stage=SMALL_RLN, first_stage_checkpoint=path,
+               refiner=SMALL_BRN)
+    cfg.update(kwargs)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def _batch(n=2, size=(32, 32), img_path=''):
+    inputs = [torch.randint(0, 256, (3, *size), dtype=torch.uint8) for _ in range(n)]
+    samples = [SalDataSample(metainfo=dict(ori_shape=size, img_path=img_path),
+                             gt_sal_map=PixelData(data=(torch.rand(1, *size) > 0.5).float()))
+               for _ in range(n)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_init_weights_loads_the_first_stage_and_state_dict_holds_both(tmp_path):
+    first, path = _first_stage_checkpoint(tmp_path)
+    model = _wrapper(path)
+    for key, value in first.state_dict().items():
+        assert torch.equal(model.state_dict()['first_stage.' + key], value)
+    assert any(k.startswith('refiner.') for k in model.state_dict())
+
+
+def test_only_the_refiner_gets_gradients_and_the_first_stage_stays_in_eval(tmp_path):
+    _, path = _first_stage_checkpoint(tmp_path)
+    model = _wrapper(path).train()
+    assert model.refiner.training and not model.first_stage.training
+    assert not any(m.training for m in model.first_stage.modules())
+    running_mean = model.first_stage.backbone.bn1.running_mean.clone()
+    data = model.data_preprocessor(_batch(), True)
+    losses = model(**data, mode='loss')
+    assert list(losses) == ['loss_refine_0']
+    losses['loss_refine_0'].backward()
+    assert all(p.grad is None and not p.requires_grad for p in model.first_stage.parameters())
+    assert all(p.grad is not None for p in model.refiner.parameters())
+    assert torch.equal(model.first_stage.backbone.bn1.running_mean, running_mean)
+
+
+def test_refiner_sees_the_first_stage_map_at_its_own_input_size(tmp_path):
+    first, path = _first_stage_checkpoint(tmp_path)
+    model = _wrapper(path, first_stage_input_size=(48, 48))
+    seen = []
+    model.first_stage.backbone.register_forward_pre_hook(lambda m, a: seen.append(a[0].shape))
+    data = model.data_preprocessor(_batch(size=(32, 40)), True)
+    priors = model.first_stage_maps(data['inputs'])
+    assert seen[-1][-2:] == (48, 48) and priors.shape == (2, 1, 32, 40)
+    images = model.data_preprocessor.denormalize(data['inputs'])
+    raw = torch.stack(_batch(size=(32, 40))['inputs']).float()
+    assert images.shape == raw.shape and images.min() >= -1e-3 and images.max() <= 255.01
+
+
+def test_denormalize_undoes_the_preprocessor(tmp_path):
+    _, path = _first_stage_checkpoint(tmp_path)
+    model = _wrapper(path)
+    batch = _batch(n=1)
+    data = model.data_preprocessor(batch, False)
+    rgb = batch['inputs'][0].flip(0).float()  # loaded BGR
+    assert torch.allclose(model.data_preprocessor.denormalize(data['inputs'])[0], rgb, atol=1e-3)
+    prior_logit, refined = model(data['inputs'], mode='tensor')
+    assert prior_logit.shape == refined.shape == (1, 1, 32, 32)
+    binary_prior = (prior_logit.sigmoid() >= 0.5).float()
+    assert torch.allclose(refined, 2 * binary_prior - 1, atol=5e-3)  # identity at the start
+
+
+def test_predict_refines_the_first_stage_prediction_at_original_size(tmp_path):
+    _, path = _first_stage_checkpoint(tmp_path)
+    model = _wrapper(path).eval()
+    bgr = np.random.RandomState(0).randint(0, 256, (30, 34, 3)).astype(np.uint8)
+    img_path = str(tmp_path / 'img.png')
+    cv2.imwrite(img_path, bgr)
+    batch = _batch(n=1, size=(30, 34), img_path=img_path)
+    batch['inputs'][0] = torch.from_numpy(bgr).permute(2, 0, 1).contiguous()
+    out = model(**model.data_preprocessor(batch, False), mode='predict')[0]
+    prior = out.prior_sal_map.data
+    assert out.pred_sal_map.data.shape == prior.shape == (1, 30, 34)
+    # At initialisation the BRN returns its (binarised) prior.
+    assert torch.allclose(out.pred_sal_map.data, (prior >= 0.5).float(), atol=1e-3)
+    assert torch.allclose(prior, out.sal_logits.data.sigmoid())
+
+
+def test_missing_first_stage_checkpoint_is_a_clear_error(tmp_path):
+    model = MODELS.build(dict(type='RefinedDetector', first_stage=SMALL_RLN, refiner=SMALL_BRN))
+    with pytest.raises(ValueError, match='first_stage_checkpoint is not set'):
+        model.init_weights()
+    model = MODELS.build(dict(type='RefinedDetector', first_stage=SMALL_RLN, refiner=SMALL_BRN,
+                              first_stage_checkpoint=str(tmp_path / 'nope.pth')))
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        model.init_weights()
+
+
+def test_blurred_ground_truth_first_stage_needs_no_checkpoint():
+    model = MODELS.build(dict(type='RefinedDetector',
+                              first_stage=dict(type='BlurredGroundTruth', sigma=2.0),
+                              refiner=SMALL_BRN))
+    model.init_weights()
+    data = model.data_preprocessor(_batch(size=(24, 24)), True)
+    priors = model.first_stage_maps(data['inputs'], data['data_samples'])
+    gt = torch.stack([s.gt_sal_map.data for s in data['data_samples']])
+    assert torch.allclose(priors, gaussian_blur(gt, 2.0).clamp(1e-4, 1 - 1e-4), atol=1e-5)
+    out = model(**model.data_preprocessor(_batch(n=1, size=(24, 24)), False), mode='predict')
+    assert out[0].pred_sal_map.data.shape == (1, 24, 24)
+
+
+def test_gaussian_blur_keeps_mass_and_constants():
+    maps = torch.zeros(1, 1, 21, 21)
+    maps[0, 0, 10, 10] = 1
+    blurred = gaussian_blur(maps, 1.5)
+    assert blurred.sum().item() == pytest.approx(1.0, abs=1e-5)
+    assert blurred[0, 0, 10, 10] < 0.2
+    assert torch.allclose(gaussian_blur(torch.ones(1, 1, 9, 9), 2.0), torch.ones(1, 1, 9, 9))

@@ -1,0 +1,190 @@
+"""salbox.ops.local_propagation: the csrc kernels against the F.unfold reference.
+
+The reference itself is checked against a direct loop over DGRL's formula, so the oracle does
+not rest on the code under test. Kernel tests need the built extension (`pip install
+--no-build-isolation -e .`) and are skipped, with that reason, without it.
+"""
+import warnings
+
+import pytest
+import torch
+
+from salbox.ops import (PROPAGATION_MODES, LocalPropagationFunction, extension_available,
+                        local_propagation, local_propagation_reference)
+from salbox.ops import extension as extension_module
+
+needs_extension = pytest.mark.skipif(
+    not extension_available(),
+    reason='salbox._ext is not built: pip install --no-build-isolation -e .')
+
+# (batch, n, height, width): n in {3, 5, 7}, images smaller than the window, odd sizes, and
+# 480 x 96 whose planes are multiples of 4 KiB apart (the CPU loop's cache-set case).
+SHAPES = [(1, 3, 8, 8), (2, 5, 13, 9), (3, 7, 11, 17), (1, 5, 3, 2), (2, 3, 1, 1),
+          (1, 7, 5, 4), (1, 5, 48, 96), (2, 1, 4, 6), (1, 9, 10, 12)]
+
+
+def make_inputs(batch, size, height, width, dtype=torch.float32, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    coeffs = torch.randn(batch, size * size, height, width, generator=generator, dtype=dtype)
+    saliency = torch.rand(batch, 1, height, width, generator=generator, dtype=dtype)
+    return coeffs, saliency
+
+
+def loop_propagation(coeffs, saliency):
+    """DGRL's formula written out: fg_i = sum_d v_i^d s_{i+d}, bg_i = sum_d v_i^d (1 - s_{i+d})."""
+    batch, channels, height, width = coeffs.shape
+    size = int(round(channels ** 0.5))
+    radius = size // 2
+    fg = torch.zeros(batch, 1, height, width, dtype=torch.float64)
+    bg = torch.zeros_like(fg)
+    for ky in range(size):
+        for kx in range(size):
+            d = ky * size + kx
+            for y in range(height):
+                for x in range(width):
+                    yy, xx = y + ky - radius, x + kx - radius
+                    inside = 0 <= yy < height and 0 <= xx < width
+                    s = saliency[:, 0, yy, xx].double() if inside else torch.zeros(batch,
+                                                                                   dtype=torch.float64)
+                    v = coeffs[:, d, y, x].double()
+                    fg[:, 0, y, x] += v * s
+                    bg[:, 0, y, x] += v * (1 - s)
+    return fg, bg
+
+
+@pytest.mark.parametrize('shape', [(2, 3, 4, 5), (1, 5, 3, 6)])
+def test_reference_matches_dgrl_formula(shape):
+    coeffs, saliency = make_inputs(*shape, dtype=torch.float64)
+    fg, bg = loop_propagation(coeffs, saliency)
+    torch.testing.assert_close(local_propagation_reference(coeffs, saliency), fg)
+    torch.testing.assert_close(local_propagation_reference(coeffs, saliency, 'background'), bg)
+    both = local_propagation_reference(coeffs, saliency, 'both')
+    torch.testing.assert_close(both, torch.cat([bg, fg], dim=1))
+    torch.testing.assert_close(local_propagation_reference(coeffs, saliency, 'logit'), fg - bg)
+
+
+def test_centre_one_coefficients_reproduce_the_map():
+    """DGRL's BRN init: centre coefficient 1, others 0, so the output is the input map."""
+    coeffs, saliency = make_inputs(2, 5, 7, 9)
+    coeffs.zero_()[:, 12] = 1
+    for op in (local_propagation, local_propagation_reference):
+        torch.testing.assert_close(op(coeffs, saliency), saliency)
+        probability = torch.softmax(op(coeffs, saliency, 'both'), dim=1)[:, 1:]
+        torch.testing.assert_close(probability, torch.sigmoid(2 * saliency - 1))
+
+
+@needs_extension
+@pytest.mark.parametrize('shape', SHAPES)
+@pytest.mark.parametrize('mode', PROPAGATION_MODES)
+def test_forward_matches_reference_float32(shape, mode):
+    coeffs, saliency = make_inputs(*shape)
+    expected = local_propagation_reference(coeffs, saliency, mode)
+    torch.testing.assert_close(local_propagation(coeffs, saliency, mode), expected,
+                               atol=1e-5, rtol=1e-5)
+
+
+@needs_extension
+@pytest.mark.parametrize('shape', SHAPES)
+@pytest.mark.parametrize('mode', ['foreground', 'both'])
+def test_backward_matches_reference_float32(shape, mode):
+    coeffs, saliency = make_inputs(*shape)
+    weights = torch.randn_like(local_propagation_reference(coeffs, saliency, mode))
+    grads = []
+    for op in (local_propagation, local_propagation_reference):
+        v, s = coeffs.clone().requires_grad_(), saliency.clone().requires_grad_()
+        (op(v, s, mode) * weights).sum().backward()
+        grads.append((v.grad, s.grad))
+    for ours, theirs in zip(grads[0], grads[1]):
+        torch.testing.assert_close(ours, theirs, atol=1e-5, rtol=1e-5)
+
+
+@needs_extension
+@pytest.mark.parametrize('shape', [(1, 3, 5, 6), (2, 5, 4, 5), (1, 7, 5, 6), (1, 5, 2, 3)])
+@pytest.mark.parametrize('mode', PROPAGATION_MODES)
+def test_gradcheck_float64(shape, mode):
+    coeffs, saliency = make_inputs(*shape, dtype=torch.float64)
+    inputs = (coeffs.requires_grad_(), saliency.requires_grad_())
+    assert torch.autograd.gradcheck(lambda v, s: local_propagation(v, s, mode), inputs)
+    assert torch.autograd.gradcheck(lambda v, s: local_propagation_reference(v, s, mode), inputs)
+
+
+@needs_extension
+@pytest.mark.parametrize('with_background', [False, True])
+@pytest.mark.parametrize('shape', [(2, 3, 4, 5), (1, 5, 6, 4), (1, 7, 5, 5), (1, 9, 3, 4)])
+def test_gpu_code_path_on_cpu(shape, with_background):
+    """pixelwise=True runs forward_element/backward_element, the routines a CUDA thread runs."""
+    from salbox import _ext
+    coeffs, saliency = make_inputs(*shape, dtype=torch.float64)
+    inputs = (coeffs.requires_grad_(), saliency.requires_grad_())
+
+    def pixelwise(v, s):
+        return LocalPropagationFunction.apply(v, s, with_background, _ext, True)
+
+    mode = 'both' if with_background else 'foreground'
+    torch.testing.assert_close(pixelwise(*inputs), local_propagation_reference(*inputs, mode))
+    assert torch.autograd.gradcheck(pixelwise, inputs)
+
+
+@needs_extension
+def test_only_requested_gradients_are_computed():
+    coeffs, saliency = make_inputs(2, 5, 6, 6)
+    coeffs.requires_grad_()
+    local_propagation(coeffs, saliency).sum().backward()
+    assert coeffs.grad is not None and saliency.grad is None
+    expected = torch.nn.functional.unfold(saliency, 5, padding=2).view_as(coeffs)
+    torch.testing.assert_close(coeffs.grad, expected)
+
+
+@needs_extension
+def test_non_contiguous_inputs():
+    coeffs, saliency = make_inputs(2, 3, 6, 8)
+    coeffs_t, saliency_t = coeffs.transpose(2, 3), saliency.transpose(2, 3)
+    assert not coeffs_t.is_contiguous()
+    torch.testing.assert_close(local_propagation(coeffs_t, saliency_t),
+                               local_propagation_reference(coeffs_t, saliency_t))
+
+
+@pytest.mark.parametrize('coeffs_shape, saliency_shape, message', [
+    ((1, 24, 4, 4), (1, 1, 4, 4), 'n\\*n channels with n odd'),
+    ((1, 16, 4, 4), (1, 1, 4, 4), 'n\\*n channels with n odd'),
+    ((1, 9, 4, 4), (1, 2, 4, 4), 'saliency must be \\(B, 1, H, W\\)'),
+    ((1, 9, 4, 4), (2, 1, 4, 4), 'must share batch, height and width'),
+    ((9, 4, 4), (1, 1, 4, 4), 'coeffs must be \\(B, n\\*n, H, W\\)'),
+])
+def test_bad_shapes_are_reported(coeffs_shape, saliency_shape, message):
+    coeffs, saliency = torch.zeros(coeffs_shape), torch.zeros(saliency_shape)
+    for op in (local_propagation, local_propagation_reference):
+        with pytest.raises(ValueError, match=message):
+            op(coeffs, saliency)
+
+
+def test_bad_dtype_and_mode_are_reported():
+    coeffs, saliency = make_inputs(1, 3, 4, 4)
+    with pytest.raises(TypeError, match='float32 or both float64'):
+        local_propagation(coeffs.double(), saliency)
+    with pytest.raises(TypeError, match='float32 or both float64'):
+        local_propagation(coeffs.half(), saliency.half())
+    with pytest.raises(ValueError, match='mode must be one of'):
+        local_propagation(coeffs, saliency, 'fg')
+
+
+@needs_extension
+def test_extension_checks_inputs_itself():
+    from salbox import _ext
+    with pytest.raises(RuntimeError, match='n\\*n channels with n odd'):
+        _ext.local_propagation_forward(torch.zeros(1, 8, 3, 3), torch.zeros(1, 1, 3, 3))
+
+
+def test_fallback_warns_once_and_matches_reference(monkeypatch):
+    monkeypatch.setattr(extension_module, '_loaded', True)
+    monkeypatch.setattr(extension_module, '_extension', None)
+    monkeypatch.setattr(extension_module, '_import_error', 'ImportError: test')
+    monkeypatch.setattr(extension_module, '_warned', set())
+    coeffs, saliency = make_inputs(1, 3, 5, 5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        first = local_propagation(coeffs, saliency)
+        local_propagation(coeffs, saliency, 'both')
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1 and 'pip install --no-build-isolation -e .' in messages[0]
+    torch.testing.assert_close(first, local_propagation_reference(coeffs, saliency))
