@@ -48,10 +48,11 @@ def make_extensions():
         or os.environ.get('SALBOX_FORCE_CUDA', '0') == '1'
 
     openmp = [] if sys.platform == 'darwin' else ['-fopenmp']
-    extra_compile_args = {'cxx': ['-O3', '-std=c++17'] + openmp}
+    extra_compile_args = {'cxx': ['-O3', '-std=c++20'] + openmp}  # torch 2.13 headers: C++20
     define_macros = []
     if with_cuda and cuda_sources:
-        extra_compile_args['nvcc'] = ['-O3', '--use_fast_math']
+        from torch.utils.cpp_extension import COMMON_NVCC_FLAGS
+        extra_compile_args['nvcc'] = ['-O3', '-std=c++20'] + list(COMMON_NVCC_FLAGS)
         define_macros.append(('WITH_CUDA', None))
         ext = CUDAExtension('salbox._ext', cpp_sources + cuda_sources,
                             include_dirs=[os.path.join(HERE, 'csrc')],

@@ -47,7 +47,8 @@ def main(argv=None):
     show_dir = args.show_dir
     if args.show and not show_dir:
         show_dir = osp.join(cfg.work_dir, 'show')
-    set_test_outputs(cfg, out_dir=args.out, show_dir=show_dir)
+    set_test_outputs(cfg, out_dir=args.out, show_dir=show_dir,
+                     method_name=osp.splitext(osp.basename(args.config))[0])
     runner = build_runner(cfg)
     return runner.test()
 

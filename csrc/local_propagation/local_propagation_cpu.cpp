@@ -79,7 +79,9 @@ void forward_loop(const scalar_t* coeffs, const scalar_t* saliency, scalar_t* ou
 #ifdef _OPENMP
 #pragma omp simd
 #endif
-      for (int64_t x = 0; x < width; ++x) total[x] = ForwardSums<scalar_t>{fg[x], total[x]}.background();
+      for (int64_t x = 0; x < width; ++x) {
+        total[x] = ForwardSums<scalar_t>{fg[x], total[x]}.background();
+      }
     }
   });
 }

@@ -84,9 +84,9 @@ def _evaluators(cfg: Config):
 
 
 def set_test_outputs(cfg: Config, out_dir: Optional[str] = None,
-                     show_dir: Optional[str] = None) -> None:
+                     show_dir: Optional[str] = None, method_name: Optional[str] = None) -> None:
     """Point the saliency metric at the map folder (``--out``) and the results tables at the
-    work dir, and add the panel-writing hook for ``--show-dir``."""
+    work dir (rows named ``method_name``), and add the panel-writing hook for ``--show-dir``."""
     metrics = [m for m in _evaluators(cfg) if m.get('type', '').endswith('SODMetric')]
     if out_dir is not None and not metrics:
         raise SalboxError('--out needs an SODMetric in test_evaluator to write the maps')
@@ -94,6 +94,8 @@ def set_test_outputs(cfg: Config, out_dir: Optional[str] = None,
         if out_dir is not None:
             metric['output_dir'] = out_dir
         metric.setdefault('results_dir', osp.join(cfg.work_dir, 'results'))
+        if method_name is not None:
+            metric.setdefault('method_name', method_name)
     if show_dir is not None:
         hooks = list(cfg.get('custom_hooks') or [])
         hooks.append(dict(type='SalVisualizationHook', out_dir=show_dir))
