@@ -5,16 +5,13 @@ work dir, and with ``--out DIR`` writes every saliency map as an 8-bit PNG named
 (``DIR/<dataset>/<stem>.png``). Arguments follow MMSegmentation's ``tools/test.py``.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-from mmengine.config import DictAction  # noqa: E402
-
-from salbox.apis.runner_utils import (build_runner, load_config, run_friendly,  # noqa: E402
-                                      set_test_outputs)
+from salbox.apis.runner_utils import (add_runner_arguments, build_runner, load_config,  # noqa: E402
+                                      parse_runner_arguments, run_friendly, set_test_outputs)
 
 
 def parse_args(argv=None):
@@ -27,15 +24,8 @@ def parse_args(argv=None):
     parser.add_argument('--show', action='store_true',
                         help='(kept for MMSeg compatibility) same as --show-dir under work dir')
     parser.add_argument('--wait-time', type=float, default=0, help='unused on headless machines')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
-                        help='override config settings')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser)
+    return parse_runner_arguments(parser, argv)
 
 
 def main(argv=None):

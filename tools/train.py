@@ -4,16 +4,14 @@ Arguments follow MMSegmentation's ``tools/train.py``. The Runner does the work; 
 only merges command-line options into the config.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-from mmengine.config import DictAction  # noqa: E402
-
-from salbox.apis.runner_utils import (build_runner, check_pretrained_weights,  # noqa: E402
-                                      check_train_data, load_config, run_friendly)
+from salbox.apis.runner_utils import (add_runner_arguments, build_runner,  # noqa: E402
+                                      check_pretrained_weights, check_train_data, load_config,
+                                      parse_runner_arguments, run_friendly)
 
 
 def parse_args(argv=None):
@@ -26,15 +24,8 @@ def parse_args(argv=None):
         'in the work dir')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic mixed precision training')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
-                        help='override config settings, e.g. train_cfg.max_iters=100')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_arguments(parser)
+    return parse_runner_arguments(parser, argv)
 
 
 def main(argv=None):

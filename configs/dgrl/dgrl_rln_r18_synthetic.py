@@ -7,6 +7,7 @@
 # (the paper's 1e-10 belongs to a summed loss and an ImageNet backbone), 300 iterations.
 _base_ = [
     '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/synthetic_cpu.py',
     '../_base_/default_runtime.py',
 ]
 rln_size = (128, 128)
@@ -52,13 +53,5 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters, max_keep_ckpts=1),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)
-randomness = dict(seed=2018)
+train_cfg = dict(max_iters=max_iters)
+default_hooks = dict(checkpoint=dict(interval=max_iters))

@@ -12,6 +12,24 @@ from mmengine.runner import Runner
 from salbox.utils.errors import SalboxError
 
 
+def add_runner_arguments(parser) -> None:
+    """The arguments train.py and test.py share (MMSegmentation's): ``--cfg-options``,
+    ``--launcher`` and ``--local-rank``."""
+    from mmengine.config import DictAction
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config settings, e.g. train_cfg.max_iters=100')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_arguments(parser, argv=None):
+    """Parse, and export ``LOCAL_RANK`` for distributed launchers that do not set it."""
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
 def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = 'none',
                 work_dir: Optional[str] = None) -> Config:
     """Read a config, apply ``--cfg-options KEY=VALUE`` overrides and fix the work dir
