@@ -7,11 +7,14 @@ import argparse
 import os.path as osp
 import sys
 
+import torch
+
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 from salbox.apis.runner_utils import (add_runner_arguments, build_runner,  # noqa: E402
                                       check_pretrained_weights, check_train_data, load_config,
                                       parse_runner_arguments, run_friendly)
+from salbox.utils.errors import SalboxError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -32,6 +35,9 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.amp:
+        if not torch.cuda.is_available():
+            raise SalboxError('--amp needs a GPU: mmengine\'s AmpOptimWrapper trains only on '
+                              'CUDA/NPU/MLU/MUSA devices, and torch sees no CUDA device here')
         optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_type == 'AmpOptimWrapper':
             print('AMP is already enabled in the config.')

@@ -8,6 +8,7 @@ import sys
 
 import cv2
 import pytest
+import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs/r3net/r3net_resnet18_synthetic.py')
@@ -77,3 +78,35 @@ def test_missing_checkpoint_is_one_clear_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f'error: checkpoint not found: '
                                                   f'{tmp_path / "nope.pth"}']
+
+
+def test_infer_tool_writes_maps_and_cutouts_and_resumes(trained):
+    tmp, work, data, _, _ = trained
+    out = tmp / 'infer_out'
+    images = data / 'test' / 'images'
+    args = [CONFIG, str(work / 'iter_4.pth'), str(images), '--out-dir', str(out), '--cutout']
+    result = _tool('infer.py', *args, cwd=tmp)
+    assert result.returncode == 0, result.stderr[-3000:]
+    names = sorted(p.stem for p in images.iterdir())
+    assert sorted(p.stem for p in (out / 'maps').iterdir()) == names
+    cut = cv2.imread(str(out / 'cutouts' / f'{names[0]}.png'), cv2.IMREAD_UNCHANGED)
+    sal = cv2.imread(str(out / 'maps' / f'{names[0]}.png'), cv2.IMREAD_UNCHANGED)
+    photo = cv2.imread(str(images / f'{names[0]}.jpg'))
+    assert cut.shape == (64, 64, 4)
+    assert (cut[..., :3] == photo).all() and (cut[..., 3] == sal).all()
+    # A second run finds everything done and writes nothing new.
+    before = {p: p.stat().st_mtime_ns for p in (out / 'maps').iterdir()}
+    again = _tool('infer.py', *args, cwd=tmp)
+    assert again.returncode == 0
+    assert {p: p.stat().st_mtime_ns for p in (out / 'maps').iterdir()} == before
+
+
+def test_inference_api_gives_the_same_map_for_a_path_and_an_array(trained):
+    from salbox.apis import inference_model, init_model
+    tmp, work, data, _, _ = trained
+    path = sorted((data / 'test' / 'images').iterdir())[0]
+    model = init_model(CONFIG, str(work / 'iter_4.pth'))
+    from_path = inference_model(model, str(path)).pred_sal_map.data
+    from_array = inference_model(model, cv2.imread(str(path))).pred_sal_map.data
+    assert from_path.shape == (1, 64, 64)
+    assert torch.allclose(from_path, from_array, atol=1e-6)
