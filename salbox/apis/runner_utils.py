@@ -49,22 +49,33 @@ def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = '
 
 
 def _pretrained_paths(node, key: str = 'model'):
-    """Yield (config key, checkpoint path) for every ``init_cfg`` of type ``Pretrained``."""
+    """Yield (config key, checkpoint path) for every weight file training starts from: each
+    ``init_cfg`` of type ``Pretrained``, and a ``RefinedDetector``'s ``first_stage_checkpoint``
+    (whose first stage then needs none of its own init_cfgs, so those are not visited)."""
     if isinstance(node, dict):
         if node.get('type') == 'Pretrained' and isinstance(node.get('checkpoint'), str):
             yield key, node['checkpoint']
+        skip = set()
+        if isinstance(node.get('first_stage_checkpoint'), str):
+            yield f'{key}.first_stage_checkpoint', node['first_stage_checkpoint']
+            skip.add('first_stage')
         for name, value in node.items():
-            yield from _pretrained_paths(value, f'{key}.{name}')
+            if name not in skip:
+                yield from _pretrained_paths(value, f'{key}.{name}')
     elif isinstance(node, (list, tuple)):
         for i, value in enumerate(node):
             yield from _pretrained_paths(value, f'{key}.{i}')
 
 
 def check_pretrained_weights(cfg: Config) -> None:
-    """Fail before training starts when a local ``Pretrained`` checkpoint is missing."""
+    """Fail before training starts when a local weight file training starts from is missing."""
     for key, path in _pretrained_paths(cfg.get('model', {})):
         if '://' in path or osp.isfile(path):
             continue
+        if key.endswith('first_stage_checkpoint'):
+            raise SalboxError(
+                f'first-stage checkpoint not found: {path} ({key}). Train the first stage '
+                f'first, or point --cfg-options {key}=PATH at its checkpoint')
         owner = key.rsplit('.init_cfg', 1)[0]
         raise SalboxError(
             f'pretrained weights not found: {path} ({key}). Get and convert them as the '

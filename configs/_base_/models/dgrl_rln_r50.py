@@ -20,7 +20,9 @@ model = dict(
         share_feedback=True,
         out_indices=(2, 3, 4),  # res3, res4, res5 (layer2..4) feed the CWMs
         norm_eval=True,  # official: every BN uses frozen global statistics
-        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
+        # torchvision's ImageNet ResNet-50 file (resnet50-*.pth), saved under this name; its keys
+        # load with no mapping (torchvision is not a salbox dependency, so no download here).
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet50_torchvision.pth')),
     head=dict(
         type='RLNHead',
         in_channels=(512, 1024, 2048),
