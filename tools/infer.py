@@ -20,6 +20,8 @@ from tqdm import tqdm  # noqa: E402
 
 from salbox.apis import inference_model, init_model  # noqa: E402
 from salbox.apis.runner_utils import run_friendly  # noqa: E402
+from salbox.evaluation import write_map  # noqa: E402
+from salbox.evaluation.functional import to_uint8  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -41,8 +43,7 @@ def list_images(path: str) -> list:
 def cutout(image_bgr: np.ndarray, sal_map: np.ndarray, threshold=None) -> np.ndarray:
     """BGRA image whose alpha is the saliency map (or its binarisation at ``threshold``)."""
     alpha = sal_map if threshold is None else (sal_map >= threshold).astype(np.float32)
-    alpha = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.dstack([image_bgr, alpha])
+    return np.dstack([image_bgr, to_uint8(alpha)])
 
 
 def parse_args(argv=None):
@@ -75,8 +76,7 @@ def main(argv=None):
             failures.append(path)
             continue
         sal_map = inference_model(model, path).pred_sal_map.data[0].cpu().numpy()
-        os.makedirs(osp.dirname(map_path), exist_ok=True)
-        cv2.imwrite(map_path, np.clip(sal_map * 255.0 + 0.5, 0, 255).astype(np.uint8))
+        write_map(map_path, sal_map)  # the same 8-bit rounding as tools/test.py --out
         if args.cutout:
             cut_path = osp.join(args.out_dir, 'cutouts', rel)
             os.makedirs(osp.dirname(cut_path), exist_ok=True)

@@ -7,12 +7,12 @@ import cv2
 import numpy as np
 from mmengine.hooks import Hook
 
+from salbox.evaluation.functional import to_uint8
 from salbox.registry import HOOKS
 
 
 def _gray_to_bgr(sal_map: np.ndarray) -> np.ndarray:
-    gray = np.clip(sal_map * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(to_uint8(sal_map), cv2.COLOR_GRAY2BGR)
 
 
 def make_panel(image_bgr: np.ndarray, prediction: np.ndarray,
