@@ -4,3 +4,6 @@ __all__ = ['ResNet', 'ResNeXt']
 from .recurrent_resnet import RecurrentResNet  # noqa: E402
 
 __all__ += ['RecurrentResNet']
+from .mobilenet_v2 import MobileNetV2  # noqa: E402
+
+__all__ += ['MobileNetV2']
