@@ -28,7 +28,8 @@ from .transforms.loading import (_COLOR, _UNCHANGED, mask_to_float,  # noqa: F40
 
 IMG_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 PRIOR_KEY = 'prior_sal_map'
-PRIOR_META_KEYS = ('img_path', 'prior_path', 'dataset_name', 'ori_shape', 'img_shape')
+PRIOR_META_KEYS = ('img_path', 'prior_path', 'gt_path', 'dataset_name', 'ori_shape',
+                   'img_shape')
 
 
 def _scan(folder: str, suffixes: Sequence[str]) -> Dict[str, str]:
@@ -168,7 +169,8 @@ class LoadPriorMap(BaseTransform):
 @TRANSFORMS.register_module()
 class PackPriorInputs(BaseTransform):
     """Pack the image (uint8 BGR (3, H, W)) as ``inputs`` and the prior as
-    ``data_sample.prior_sal_map = PixelData(float32 (1, H, W))``. No ground truth is packed."""
+    ``data_sample.prior_sal_map = PixelData(float32 (1, H, W))``; ``gt_sal_map`` only when an
+    evaluation pipeline loaded it (``LoadSalAnnotation``)."""
 
     def __init__(self, meta_keys: Sequence[str] = PRIOR_META_KEYS) -> None:
         self.meta_keys = tuple(meta_keys)
@@ -177,6 +179,9 @@ class PackPriorInputs(BaseTransform):
         img = results['img']
         sample = SalDataSample()
         sample.set_field(PixelData(data=torch.from_numpy(results[PRIOR_KEY])[None]), PRIOR_KEY)
+        if results.get('gt_sal_map') is not None:
+            sample.gt_sal_map = PixelData(data=torch.from_numpy(
+                np.ascontiguousarray(results['gt_sal_map'], dtype=np.float32))[None])
         sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))),
                     data_samples=sample)
@@ -194,6 +199,9 @@ class PriorMapDataset(BaseDataset):
         img_suffix: image endings. prior_suffix: prior map ending (default ``.png``).
         prior_detector: ``dict(config=..., checkpoint=...)`` of a frozen salbox detector that
             makes the priors on the fly; injected into the pipeline's ``LoadPriorMap``.
+        gt_dir: masks for evaluation only (``val``/``test`` sets, the code evaluates promoted maps
+            against ground truth): allowed only with ``test_mode=True``, so a training set can
+            never load ground truth.
         on_missing: ``'error'`` (default) lists every image without a prior (or of another size)
             by name and stops; ``'warn'`` lists them and keeps the complete pairs.
         dataset_name: for logs. **kwargs: ``mmengine.dataset.BaseDataset`` arguments.
@@ -206,6 +214,8 @@ class PriorMapDataset(BaseDataset):
                  img_suffix: Union[str, Sequence[str]] = IMG_SUFFIXES,
                  prior_suffix: str = '.png',
                  prior_detector: Optional[dict] = None,
+                 gt_dir: Optional[str] = None,
+                 gt_suffix: str = '.png',
                  on_missing: str = 'error',
                  dataset_name: Optional[str] = None,
                  pipeline: Sequence = (),
@@ -218,6 +228,10 @@ class PriorMapDataset(BaseDataset):
         if prior_detector is None and not data_prefix['prior_path']:
             raise ValueError('PriorMapDataset needs data_prefix.prior_path (a folder of prior '
                              'maps) or prior_detector=dict(config=..., checkpoint=...)')
+        if gt_dir is not None and not kwargs.get('test_mode', False):
+            raise ValueError('PriorMapDataset: gt_dir is for evaluation sets only (test_mode='
+                             'True); the promoter is trained without ground truth')
+        self.gt_dir, self.gt_suffix = gt_dir, gt_suffix
         self.img_suffixes = (img_suffix, ) if isinstance(img_suffix, str) else tuple(img_suffix)
         self.prior_suffix = prior_suffix
         self.prior_detector = prior_detector
@@ -261,8 +275,13 @@ class PriorMapDataset(BaseDataset):
             if self.on_missing == 'error' or not pairs:
                 raise DataError(message)
             warnings.warn(message + '; only the complete pairs are used', stacklevel=2)
-        return [dict(img_path=img, prior_path=prior, dataset_name=self.dataset_name)
-                for _, img, prior in pairs]
+        data_list = [dict(img_path=img, prior_path=prior, dataset_name=self.dataset_name)
+                     for _, img, prior in pairs]
+        if self.gt_dir is not None:  # evaluation sets only (test_mode, checked in __init__)
+            gt_dir = osp.join(self.data_root, self.gt_dir) if self.data_root else self.gt_dir
+            for info, (stem, _, _) in zip(data_list, pairs):
+                info['gt_path'] = osp.join(gt_dir, stem + self.gt_suffix)
+        return data_list
 
 
 def corrupt_prior(mask: np.ndarray, seed: int, blur: float = 0.04, holes: int = 2,
