@@ -7,8 +7,9 @@ the promoter is faster), measured in the same run and thread count so it compare
 machines. Absolute milliseconds are printed for the record.
 
 Promoter variants: the LDPS model (MobileNetV2 taps 0/3/13/17, code-faithful 2-layer
-discriminator), the same with the paper's 5-layer discriminator, and the EfficientNet-Lite0
-variant; the per-image online mode (10 iterations at lr 0.2) is timed too (``--online``).
+discriminator), the same with the paper's 5-layer discriminator, the same with the network run
+at 128x128 (``input_size``; the merge with the prior stays at 256x256), and the
+EfficientNet-Lite0 variant; the per-image online mode (10 iterations at lr 0.2) is timed too (``--online``).
 DenseCRF uses R3Net's parameters (one mean-field iteration, salbox's default).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_mi_promoter.py [--images 4] [--repeats 3]
@@ -33,6 +34,8 @@ VARIANTS = {
     dict(type='MIRelationNet', backbone=dict(type='MobileNetV2')),
     'LDPS MobileNetV2, 5-layer discriminator (paper)':
     dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'), discriminator_layers=5),
+    'LDPS MobileNetV2, network input 128x128 (chosen)':
+    dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'), input_size=(128, 128)),
     'EfficientNet-Lite0 taps 0/1/3/4':
     dict(type='MIRelationNet',
          data_preprocessor=dict(type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3),

@@ -48,7 +48,7 @@ val_pipeline = [
     dict(type='LoadSalImageFromFile'),
     dict(type='LoadPriorMap'),
     dict(type='LoadSalAnnotation'),  # evaluation only
-    dict(type='PackPriorInputs'),
+    dict(type='PackPriorInputs', keep_ori_img=True),
 ]
 train_dataloader = dict(
     batch_size=1,

@@ -23,6 +23,7 @@ from mmengine.structures import PixelData
 from salbox.registry import DATASETS, TRANSFORMS
 from salbox.structures import SalDataSample
 from salbox.utils.errors import DataError, DatasetNotFoundError
+from .transforms.formatting import PackSalInputs
 from .transforms.loading import (_COLOR, _UNCHANGED, mask_to_float,  # noqa: F401
                                  read_image_file)
 
@@ -170,10 +171,13 @@ class LoadPriorMap(BaseTransform):
 class PackPriorInputs(BaseTransform):
     """Pack the image (uint8 BGR (3, H, W)) as ``inputs`` and the prior as
     ``data_sample.prior_sal_map = PixelData(float32 (1, H, W))``; ``gt_sal_map`` only when an
-    evaluation pipeline loaded it (``LoadSalAnnotation``)."""
+    evaluation pipeline loaded it (``LoadSalAnnotation``); ``ori_img`` with ``keep_ori_img``
+    (as ``PackSalInputs``)."""
 
-    def __init__(self, meta_keys: Sequence[str] = PRIOR_META_KEYS) -> None:
+    def __init__(self, meta_keys: Sequence[str] = PRIOR_META_KEYS,
+                 keep_ori_img: bool = False) -> None:
         self.meta_keys = tuple(meta_keys)
+        self.keep_ori_img = bool(keep_ori_img)
 
     def transform(self, results: dict) -> dict:
         img = results['img']
@@ -182,6 +186,8 @@ class PackPriorInputs(BaseTransform):
         if results.get('gt_sal_map') is not None:
             sample.gt_sal_map = PixelData(data=torch.from_numpy(
                 np.ascontiguousarray(results['gt_sal_map'], dtype=np.float32))[None])
+        if self.keep_ori_img:  # the decoded original image, as PackSalInputs packs it
+            sample.ori_img = PackSalInputs.pack_ori_img(results)
         sample.set_metainfo({k: results[k] for k in self.meta_keys if k in results})
         return dict(inputs=torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))),
                     data_samples=sample)

@@ -12,6 +12,7 @@ import py_sod_metrics as sod
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
 
 import salbox.datasets.prior_dataset as prior_dataset
 from salbox.datasets.prior_dataset import PriorMapDataset, corrupt_prior
@@ -20,6 +21,7 @@ from salbox.models.promoters import (MIPromoter, build_promoter, confidence_merg
                                      foreground_anchor, minmax_normalise, pair_targets,
                                      promote_online, save_promoter)
 from salbox.registry import MODELS
+from salbox.structures import SalDataSample
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMALL = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2', out_indices=(0, 3)),
@@ -137,7 +139,9 @@ def test_prior_dataset_never_lists_ground_truth(tmp_path):
     ds = PriorMapDataset(data_root=str(tmp_path),
                          data_prefix=dict(img_path='images', prior_path='priors'),
                          pipeline=pipeline)
-    assert all('gt_path' not in info for info in ds.data_list)
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert len(infos) == 2 and all('gt_path' not in info and 'prior_path' in info
+                                   for info in infos)
     item = ds[0]
     assert 'gt_sal_map' not in item['data_samples']
     assert item['data_samples'].prior_sal_map.data.shape == (1, 32, 32)
@@ -185,11 +189,13 @@ def test_r3net_promoter_densecrf_chain_from_config(promoter_ckpt):
     # An untrained R3Net is never confident; give it a map with an anchor (the chain is tested).
     logits = (torch.from_numpy(mask).float()[None, None] / 255 - 0.4) * 12
     model.final_logits = lambda *args, **kwargs: logits
+    rgb = torch.from_numpy(img[:, :, ::-1].transpose(2, 0, 1).copy())
+    sample = SalDataSample(metainfo=dict(ori_shape=(64, 64), img_shape=(64, 64)))
+    sample.ori_img = PixelData(data=rgb)
     with torch.no_grad():
-        sample = model.predict(inputs)[0]
+        sample = model.predict(inputs, [sample])[0]
     raw = logits[0].sigmoid()
     pred = sample.pred_sal_map.data
-    rgb = torch.from_numpy(img[:, :, ::-1].transpose(2, 0, 1).copy())
     promoted = model.postprocessors[0](rgb, raw)
     assert not torch.equal(promoted, raw)
     expected = DenseCRF()(rgb, promoted)
@@ -234,3 +240,19 @@ def test_tool_lists_missing_and_mismatched_priors(tmp_path, promoter_ckpt, capsy
     assert not (tmp_path / 'out' / '000.png').exists()  # nothing was done halfway
     tool.main(args + ['--skip-missing'])
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['000.png', '003.png']
+
+
+def test_priors_from_a_frozen_detector_on_the_fly(tmp_path):
+    init_default_scope('salbox')
+    write_set(tmp_path, num=1, size=48)
+    detector = dict(config=osp.join(REPO, 'configs/r3net/r3net_resnet18_synthetic.py'),
+                    checkpoint=None)
+    pipeline = [dict(type='LoadSalImageFromFile'), dict(type='LoadPriorMap'),
+                dict(type='PackPriorInputs')]
+    ds = PriorMapDataset(data_root=str(tmp_path), data_prefix=dict(img_path='images'),
+                         prior_detector=detector, pipeline=pipeline)
+    assert len(ds) == 1
+    info = ds.get_data_info(0)
+    assert info['img_path'] == str(tmp_path / 'images' / '000.jpg') and 'prior_path' not in info
+    prior = ds[0]['data_samples'].prior_sal_map.data
+    assert prior.shape == (1, 48, 48) and 0 <= float(prior.min()) <= float(prior.max()) <= 1
