@@ -256,3 +256,15 @@ def test_priors_from_a_frozen_detector_on_the_fly(tmp_path):
     assert info['img_path'] == str(tmp_path / 'images' / '000.jpg') and 'prior_path' not in info
     prior = ds[0]['data_samples'].prior_sal_map.data
     assert prior.shape == (1, 48, 48) and 0 <= float(prior.min()) <= float(prior.max()) <= 1
+
+
+@pytest.mark.parametrize('name', ['mi_promoter_mobilenetv2_duts-te_picanet.py',
+                                  'mi_promoter_mobilenetv2_synthetic.py',
+                                  'mi_promoter_efficientnet-lite0_224_pascal-s_centre.py'])
+def test_promoter_configs_build(name):
+    cfg = Config.fromfile(osp.join(REPO, 'configs/mi_promoter', name))
+    model = build_promoter(cfg.model.to_dict())  # init_cfg is not run here
+    assert model.aspp.reduce[0].conv.in_channels == 472 or 'synthetic' in name
+    assert 'gt_dir' not in cfg.train_dataloader.dataset
+    assert cfg.val_dataloader.dataset.test_mode
+    assert cfg.default_hooks.checkpoint.save_best == 'maxF'

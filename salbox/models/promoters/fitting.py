@@ -19,6 +19,7 @@ import random
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
+from mmengine.config import Config
 
 from salbox.registry import MODELS
 from salbox.utils.checkpoint import load_checkpoint_file
@@ -172,14 +173,18 @@ def _strip_prefix(state_dict: dict) -> dict:
 
 
 def load_promoter(path: str, model_cfg: Optional[dict] = None) -> MIRelationNet:
-    """Build the promoter from ``model_cfg`` or the checkpoint's ``meta.promoter_cfg`` (or the
-    default LDPS model) and load its weights strictly; errors name the file."""
+    """Build the promoter from ``model_cfg``, the checkpoint's ``meta.promoter_cfg``
+    (tools/promote.py), its ``meta.cfg`` (tools/train.py) or the default LDPS model, and load
+    its weights (every model key must be present); errors name the file."""
     try:
         ckpt = load_checkpoint_file(path)
     except FileNotFoundError:
         raise SalboxError(f'MI promoter checkpoint not found: {path}') from None
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
     cfg = model_cfg or (meta.get('promoter_cfg') if isinstance(meta, dict) else None)
+    if cfg is None and isinstance(meta, dict) and isinstance(meta.get('cfg'), str):
+        # A checkpoint of tools/train.py: mmengine stores the whole config as text.
+        cfg = Config.fromstring(meta['cfg'], file_format='.py').model.to_dict()
     model = build_promoter(_without_pretrained(cfg or DEFAULT_PROMOTER))
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     result = model.load_state_dict(_strip_prefix(state), strict=False)
