@@ -1,6 +1,7 @@
 # MI promoter on generated data: promotes the maps of a deliberately weakened detector, the
 # synthetic R3Net (configs/r3net/r3net_resnet18_synthetic.py) stopped after 60 of its 400
-# iterations, run frozen on the fly as the prior source (no prior folder needed). Fitted
+# iterations and without its DenseCRF, run frozen on the fly as the prior source (no prior
+# folder needed). Fitted
 # label-free on the synthetic *test* images (the paper's protocol of training on the test
 # images' priors, Sec. 5.3); their masks are read only by the evaluation.
 #
@@ -17,7 +18,8 @@ _base_ = ['./mi_promoter_mobilenetv2_duts-te_picanet.py']
 max_iters = 300
 weak_detector = dict(
     config='configs/r3net/r3net_resnet18_synthetic.py',
-    checkpoint='work_dirs/r3net_resnet18_synthetic_weak/iter_60.pth')
+    checkpoint='work_dirs/r3net_resnet18_synthetic_weak/iter_60.pth',
+    cfg_options={'model.postprocessors': []})  # no DenseCRF: the raw, weaker maps
 model = dict(
     backbone=dict(_delete_=True, type='MobileNetV2', out_indices=(0, 3)),
     test_bn_stats='image')
@@ -47,7 +49,8 @@ val_dataloader = dict(
         test_mode=True,
         pipeline={{_base_.val_pipeline}}))
 test_dataloader = val_dataloader
-optim_wrapper = dict(optimizer=dict(lr=1e-2), paramwise_cfg=dict(custom_keys={}))
+optim_wrapper = dict(optimizer=dict(lr=1e-2),
+                     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=1.0)}))
 param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
 ]

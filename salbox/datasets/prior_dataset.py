@@ -123,16 +123,20 @@ def read_pair(img_path: str, prior_path: str, resize_prior: bool = False
 
 
 class PriorDetector:
-    """A frozen salbox detector producing priors on the fly from a decoded BGR image."""
+    """A frozen salbox detector producing priors on the fly from a decoded BGR image
+    (``cfg_options`` override its config, e.g. ``{'model.postprocessors': []}``)."""
 
-    def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu'):
+    def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
+                 cfg_options: Optional[dict] = None):
         self.config, self.checkpoint, self.device = config, checkpoint, device
+        self.cfg_options = cfg_options
         self._model = None
 
     def __call__(self, img_bgr: np.ndarray) -> np.ndarray:
         from salbox.apis import inference_model, init_model  # lazy: avoids an import cycle
         if self._model is None:
-            self._model = init_model(self.config, self.checkpoint, device=self.device)
+            self._model = init_model(self.config, self.checkpoint, device=self.device,
+                                     cfg_options=self.cfg_options)
             for param in self._model.parameters():
                 param.requires_grad = False
         sample = inference_model(self._model, np.ascontiguousarray(img_bgr))
@@ -270,8 +274,8 @@ class PriorMapDataset(BaseDataset):
             missing = [s for s in stems if s not in images]
             if missing:
                 raise DataError(f'{self.dataset_name}: no image for {", ".join(missing[:5])}')
-            return [dict(img_path=osp.join(img_dir, images[s]), dataset_name=self.dataset_name)
-                    for s in stems]
+            return self._add_gt([dict(img_path=osp.join(img_dir, images[s]),
+                                      dataset_name=self.dataset_name) for s in stems], stems)
         pairs, problems = pair_images_and_priors(img_dir, self.data_prefix['prior_path'],
                                                  self.img_suffixes, self.prior_suffix,
                                                  self._stems())
@@ -281,11 +285,14 @@ class PriorMapDataset(BaseDataset):
             if self.on_missing == 'error' or not pairs:
                 raise DataError(message)
             warnings.warn(message + '; only the complete pairs are used', stacklevel=2)
-        data_list = [dict(img_path=img, prior_path=prior, dataset_name=self.dataset_name)
-                     for _, img, prior in pairs]
-        if self.gt_dir is not None:  # evaluation sets only (test_mode, checked in __init__)
+        return self._add_gt([dict(img_path=img, prior_path=prior, dataset_name=self.dataset_name)
+                             for _, img, prior in pairs], [stem for stem, _, _ in pairs])
+
+    def _add_gt(self, data_list: List[dict], stems: Sequence[str]) -> List[dict]:
+        """Masks for evaluation sets only (``gt_dir`` needs ``test_mode``, see ``__init__``)."""
+        if self.gt_dir is not None:
             gt_dir = osp.join(self.data_root, self.gt_dir) if self.data_root else self.gt_dir
-            for info, (stem, _, _) in zip(data_list, pairs):
+            for info, stem in zip(data_list, stems):
                 info['gt_path'] = osp.join(gt_dir, stem + self.gt_suffix)
         return data_list
 
