@@ -39,10 +39,7 @@ def parse_args(argv=None):
 
 def set_distributed_options(cfg, args):
     """``--sync-bn`` and ``--diff-rank-seed`` into the config (docs/distributed.md)."""
-    if args.sync_bn:
-        if args.launcher != 'none' and not torch.cuda.is_available():
-            raise SalboxError('--sync-bn needs GPUs: torch.nn.SyncBatchNorm synchronises CUDA '
-                              'tensors only, and torch sees no CUDA device here')
+    if args.sync_bn:  # converted by Runner.wrap_model in distributed runs
         cfg.sync_bn = 'torch'
     if args.diff_rank_seed:
         randomness = cfg.get('randomness') or {}

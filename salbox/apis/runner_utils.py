@@ -134,6 +134,9 @@ def prepare_distributed(cfg: Config) -> None:
     backend = resolve_dist_backend(cfg)
     if torch.cuda.is_available():
         return
+    if cfg.get('sync_bn'):
+        raise SalboxError('sync_bn needs GPUs: torch DistributedDataParallel refuses '
+                          'SyncBatchNorm layers in a CPU model')
     if cfg.launcher != 'pytorch':
         raise SalboxError(f'--launcher {cfg.launcher} needs CUDA GPUs in mmengine 0.10.7; on '
                           'CPUs launch with torchrun (tools/dist_train.sh, --launcher pytorch)')
