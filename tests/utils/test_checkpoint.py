@@ -50,3 +50,77 @@ def test_restricted_getattr_only_serves_statistics_methods():
 def test_missing_checkpoint_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='nothing_here.pth'):
         load_checkpoint_file(str(tmp_path / 'nothing_here.pth'))
+
+
+class _RunsCode:
+    """Pickles as ``os.system('touch MARKER')``: unpickling it unsafely creates the marker."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}',))
+
+
+@pytest.fixture
+def malicious(tmp_path, monkeypatch):
+    monkeypatch.delenv('SALBOX_TRUST_CHECKPOINTS', raising=False)
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil_resnet18.pth'
+    torch.save({'state_dict': {'conv1.weight': _RunsCode(marker)}}, path)
+    return path, marker
+
+
+def _assert_refused(err, path, marker):
+    message = str(err.value)
+    assert str(path) in message and 'SALBOX_TRUST_CHECKPOINTS=1' in message
+    assert 'posix.system' in message and '\n' not in message
+    assert not marker.exists()
+
+
+def test_code_running_pickle_is_refused_and_never_runs(malicious):
+    from salbox.utils.checkpoint import UnsafeCheckpointError
+    path, marker = malicious
+    with pytest.raises(UnsafeCheckpointError) as err:
+        load_checkpoint_file(str(path))
+    _assert_refused(err, path, marker)
+
+
+def test_pretrained_init_cfg_and_mmengine_load_checkpoint_refuse_it(malicious):
+    """mmengine's own loading paths (init_cfg Pretrained, load_checkpoint, Runner load_from /
+    resume) reach salbox's loader through CheckpointLoader's scheme for plain paths."""
+    from mmengine.runner import load_checkpoint
+
+    from salbox.models.backbones import ResNet
+    from salbox.utils.checkpoint import UnsafeCheckpointError
+    path, marker = malicious
+    model = ResNet(depth=18, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(UnsafeCheckpointError) as err:
+        model.init_weights()
+    _assert_refused(err, path, marker)
+    with pytest.raises(UnsafeCheckpointError) as err:
+        load_checkpoint(model, str(path), map_location='cpu')
+    _assert_refused(err, path, marker)
+
+
+def test_trusting_a_legacy_file_is_an_explicit_opt_in(tmp_path, monkeypatch):
+    from argparse import Namespace
+
+    from salbox.utils.checkpoint import UnsafeCheckpointError
+    path = tmp_path / 'legacy.pth'
+    torch.save({'meta': Namespace(lr=2)}, path)  # old trainers pickled their args like this
+    monkeypatch.delenv('SALBOX_TRUST_CHECKPOINTS', raising=False)
+    with pytest.raises(UnsafeCheckpointError, match='legacy.pth'):
+        load_checkpoint_file(str(path))
+    monkeypatch.setenv('SALBOX_TRUST_CHECKPOINTS', '1')
+    with pytest.warns(UserWarning, match='weights_only=False'):
+        assert load_checkpoint_file(str(path))['meta'] == Namespace(lr=2)
+
+
+def test_truncated_checkpoint_is_named_as_incomplete(tmp_path):
+    from salbox.utils.checkpoint import CorruptCheckpointError
+    path = tmp_path / 'iter_4.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1000)}}, path)
+    path.write_bytes(path.read_bytes()[:2000])  # what a save killed half way leaves
+    with pytest.raises(CorruptCheckpointError, match='iter_4.pth is not a complete checkpoint'):
+        load_checkpoint_file(str(path))
