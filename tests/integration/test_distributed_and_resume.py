@@ -176,3 +176,75 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(setup):
     # Rotation kept only the newest checkpoint, and nothing half-written is left.
     assert sorted(p for p in os.listdir(work) if p.endswith('.pth') or '.tmp-' in p) == \
         [f'iter_{MAX_ITERS}.pth']
+
+
+def test_test_tool_resume_reuses_complete_maps_and_redoes_the_rest(setup):
+    """``tools/test.py --out DIR --resume`` after a crash: complete maps are read back (not
+    rewritten), a missing and a truncated map are predicted again, metrics are unchanged."""
+    tmp, plain, _ = setup
+    ckpt = str(tmp / 'one_plain' / f'iter_{MAX_ITERS}.pth')
+    first = tmp / 'maps_first'
+    code, = run_tools([('test', [plain, ckpt, '--work-dir', str(tmp / 'resume_a'), '--out',
+                                 str(first)], tmp, tmp / 'resume_a.log')])
+    assert code == 0, (tmp / 'resume_a.log').read_text()[-3000:]
+    maps = first / 'Synthetic'
+    names = sorted(os.listdir(maps))
+    original = {n: (maps / n).read_bytes() for n in names}
+    (maps / names[0]).unlink()                                 # never written
+    (maps / names[1]).write_bytes(original[names[1]][:40])      # cut short by the crash
+    kept = {n: (maps / n).stat().st_mtime_ns for n in names[2:]}
+    code, = run_tools([('test', [plain, ckpt, '--work-dir', str(tmp / 'resume_b'), '--out',
+                                 str(first), '--resume'], tmp, tmp / 'resume_b.log')])
+    log = (tmp / 'resume_b.log').read_text()
+    assert code == 0, log[-3000:]
+    assert '3 maps already in' in log
+    assert {n: (maps / n).stat().st_mtime_ns for n in names[2:]} == kept
+    assert {n: (maps / n).read_bytes() for n in names} == original
+    assert json.loads((tmp / 'resume_b' / 'results' / 'results.json').read_text()) == \
+        json.loads((tmp / 'resume_a' / 'results' / 'results.json').read_text())
+
+
+def test_test_tool_refuses_a_code_running_checkpoint_in_one_line(setup):
+    tmp, plain, _ = setup
+    marker = tmp / 'pwned'
+
+    class RunsCode:
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}',))
+
+    evil = tmp / 'downloaded_r3net.pth'
+    torch.save({'state_dict': {'backbone.conv1.weight': RunsCode()}}, evil)
+    env = {'SALBOX_TRUST_CHECKPOINTS': '0'}
+    code, = run_tools([('test', [plain, str(evil), '--work-dir', str(tmp / 'evil')], tmp,
+                        tmp / 'evil.log', env)])
+    assert code == 1
+    last = (tmp / 'evil.log').read_text().strip().splitlines()[-1]
+    assert last.startswith(f'error: {evil} cannot be loaded safely')
+    assert 'SALBOX_TRUST_CHECKPOINTS=1' in last and not marker.exists()
+
+
+def test_infer_redoes_only_truncated_or_unfinished_outputs(setup):
+    tmp, plain, _ = setup
+    ckpt = str(tmp / 'one_plain' / f'iter_{MAX_ITERS}.pth')
+    images = tmp / 'data' / 'test' / 'images'
+    stems = sorted(p.split('.')[0] for p in os.listdir(images))
+    out = tmp / 'infer'
+    (out / 'maps').mkdir(parents=True)
+    (out / 'cutouts').mkdir()
+    import cv2
+    import numpy as np
+    done = np.full((48, 48), 7, np.uint8)  # a finished earlier output, recognisable
+    for stem in stems[2:]:
+        cv2.imwrite(str(out / 'maps' / f'{stem}.png'), done)
+        cv2.imwrite(str(out / 'cutouts' / f'{stem}.png'), np.dstack([done] * 4))
+    cv2.imwrite(str(out / 'maps' / f'{stems[0]}.png'), done)  # killed before its cut-out
+    (out / 'maps' / f'{stems[1]}.png').write_bytes(
+        (out / 'maps' / f'{stems[2]}.png').read_bytes()[:30])  # killed while writing
+    code, = run_tools([('infer', [plain, ckpt, str(images), '--out-dir', str(out), '--cutout'],
+                        tmp, tmp / 'infer.log')])
+    assert code == 0, (tmp / 'infer.log').read_text()[-3000:]
+    for stem in stems:
+        saved = cv2.imread(str(out / 'maps' / f'{stem}.png'), cv2.IMREAD_UNCHANGED)
+        assert saved is not None and saved.shape == (48, 48)
+        assert (saved == 7).all() == (stem in stems[2:]), stem
+        assert (out / 'cutouts' / f'{stem}.png').exists()
