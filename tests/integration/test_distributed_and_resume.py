@@ -20,6 +20,7 @@ tiny R3Net (ResNet-18, 16/8-channel neck/head, 48x48 images, no CRF).
 import json
 import os
 import os.path as osp
+import shutil
 import signal
 import subprocess
 import sys
@@ -118,20 +119,30 @@ def test_two_process_training_matches_one_process(setup):
     assert moved > 100
 
 
-def test_two_process_test_equals_one_process_on_an_uneven_split(setup):
+@pytest.fixture(scope='module')
+def one_process_test(setup):
+    """``tools/test.py --out`` in one process: maps in ``maps_one``, table in ``test_one``."""
+    tmp, plain, _ = setup
+    ckpt = str(tmp / 'one_plain' / f'iter_{MAX_ITERS}.pth')
+    code, = run_tools([('test', [plain, ckpt, '--work-dir', str(tmp / 'test_one'),
+                                 '--out', str(tmp / 'maps_one')], tmp, tmp / 'test_one.log')])
+    assert code == 0, (tmp / 'test_one.log').read_text()[-3000:]
+    return tmp / 'maps_one', tmp / 'test_one' / 'results' / 'results.json'
+
+
+def test_two_process_test_equals_one_process_on_an_uneven_split(setup, one_process_test):
     tmp, plain, _ = setup
     ckpt = str(tmp / 'one_plain' / f'iter_{MAX_ITERS}.pth')
     port = free_port()
-    jobs = [('test', [plain, ckpt, '--work-dir', str(tmp / 'test_one'),
-                      '--out', str(tmp / 'maps_one')], tmp, tmp / 'test_one.log')]
+    jobs = []
     for rank in range(2):
         jobs.append(('test', [plain, ckpt, '--work-dir', str(tmp / 'test_two'),
                               '--out', str(tmp / 'maps_two'), '--launcher', 'pytorch'],
                      tmp, tmp / f'test_two_{rank}.log', dist_env(rank, 2, port)))
     codes = run_tools(jobs)
-    for code, log in zip(codes, ('test_one', 'test_two_0', 'test_two_1')):
+    for code, log in zip(codes, ('test_two_0', 'test_two_1')):
         assert code == 0, (tmp / f'{log}.log').read_text()[-3000:]
-    one = json.loads((tmp / 'test_one' / 'results' / 'results.json').read_text())
+    one = json.loads(one_process_test[1].read_text())
     two = json.loads((tmp / 'test_two' / 'results' / 'results.json').read_text())
     assert one == two  # exact: same per-image statistics, merged in the same order
     maps_one = sorted(os.listdir(tmp / 'maps_one' / 'Synthetic'))
@@ -178,15 +189,13 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(setup):
         [f'iter_{MAX_ITERS}.pth']
 
 
-def test_test_tool_resume_reuses_complete_maps_and_redoes_the_rest(setup):
+def test_test_tool_resume_reuses_complete_maps_and_redoes_the_rest(setup, one_process_test):
     """``tools/test.py --out DIR --resume`` after a crash: complete maps are read back (not
     rewritten), a missing and a truncated map are predicted again, metrics are unchanged."""
     tmp, plain, _ = setup
     ckpt = str(tmp / 'one_plain' / f'iter_{MAX_ITERS}.pth')
     first = tmp / 'maps_first'
-    code, = run_tools([('test', [plain, ckpt, '--work-dir', str(tmp / 'resume_a'), '--out',
-                                 str(first)], tmp, tmp / 'resume_a.log')])
-    assert code == 0, (tmp / 'resume_a.log').read_text()[-3000:]
+    shutil.copytree(one_process_test[0], first)
     maps = first / 'Synthetic'
     names = sorted(os.listdir(maps))
     original = {n: (maps / n).read_bytes() for n in names}
@@ -201,7 +210,7 @@ def test_test_tool_resume_reuses_complete_maps_and_redoes_the_rest(setup):
     assert {n: (maps / n).stat().st_mtime_ns for n in names[2:]} == kept
     assert {n: (maps / n).read_bytes() for n in names} == original
     assert json.loads((tmp / 'resume_b' / 'results' / 'results.json').read_text()) == \
-        json.loads((tmp / 'resume_a' / 'results' / 'results.json').read_text())
+        json.loads(one_process_test[1].read_text())
 
 
 def test_test_tool_refuses_a_code_running_checkpoint_in_one_line(setup):

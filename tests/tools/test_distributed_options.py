@@ -75,7 +75,8 @@ def test_sync_bn_converts_every_batchnorm_of_every_backbone(name):
     """What ``sync_bn='torch'`` makes Runner.wrap_model do (mmengine convert_sync_batchnorm):
     no BatchNorm is left, the weights keep their names, and eval outputs are unchanged."""
     model = MODELS.build(dict(type=name, **BACKBONE_ARGS.get(name, {}))).eval()
-    bn_names = [n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    bn_names = [n for n, m in model.named_modules()
+                if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     assert bn_names, f'{name} has no BatchNorm to convert'
     for module in model.modules():  # non-trivial statistics so a lost buffer would show
         if isinstance(module, nn.modules.batchnorm._BatchNorm):
