@@ -8,11 +8,13 @@ allow-list of safe globals (``torch.serialization.add_safe_globals``), so loadin
 file still never runs code. A user who trusts a legacy pickle may opt in with
 ``SALBOX_TRUST_CHECKPOINTS=1``, which only affects files that fail the safe load.
 
-Every local checkpoint mmengine opens (``Runner`` resume and ``load_from``,
-``init_cfg=dict(type='Pretrained', checkpoint=PATH)``, ``mmengine.runner.load_checkpoint``)
+Every checkpoint mmengine opens (``Runner`` resume and ``load_from``,
+``init_cfg=dict(type='Pretrained', checkpoint=PATH or URL)``, ``mmengine.runner.load_checkpoint``)
 goes through :func:`load_checkpoint_file`: :func:`register_safe_globals` also installs it as
-mmengine's loader for plain paths (``CheckpointLoader`` scheme ``''``), so a refused or
-truncated file is reported in one line that names it.
+mmengine's loader for plain paths (``CheckpointLoader`` scheme ``''``) and for downloads
+(mmengine's ``load_url``, used by its http(s)://, torchvision://, open-mmlab:// and mmcls://
+loaders, is torch.hub's ``load_state_dict_from_url``, which unpickles with
+``weights_only=False``), so a refused or truncated file is reported in one line that names it.
 """
 import collections
 import os
@@ -84,9 +86,26 @@ def register_safe_globals() -> None:
         return
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(mmengine_safe_globals())
-    from mmengine.runner.checkpoint import CheckpointLoader
-    CheckpointLoader.register_scheme(prefixes='', loader=load_from_local, force=True)
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    mmengine_checkpoint.CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+                                                         force=True)
+    # http(s)://, torchvision://, open-mmlab:// and mmcls:// all download through this name,
+    # which is torch.hub's loader with weights_only=False in torch 2.x (torch/hub.py).
+    mmengine_checkpoint.load_url = load_url
     _REGISTERED = True
+
+
+def load_url(url: str, model_dir=None, map_location=None, progress: bool = False):
+    """Download ``url`` once into torch's hub cache (``model_dir`` or
+    ``$TORCH_HOME/hub/checkpoints``) and load it with :func:`load_checkpoint_file`."""
+    from urllib.parse import urlparse
+    if model_dir is None:
+        model_dir = os.path.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached = os.path.join(model_dir, os.path.basename(urlparse(url).path))
+    if not os.path.isfile(cached):
+        torch.hub.download_url_to_file(url, cached, progress=progress)  # writes via a temp file
+    return load_checkpoint_file(cached, map_location=map_location)
 
 
 def load_from_local(filename: str, map_location=None):

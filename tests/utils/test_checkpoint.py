@@ -124,3 +124,21 @@ def test_truncated_checkpoint_is_named_as_incomplete(tmp_path):
     path.write_bytes(path.read_bytes()[:2000])  # what a save killed half way leaves
     with pytest.raises(CorruptCheckpointError, match='iter_4.pth is not a complete checkpoint'):
         load_checkpoint_file(str(path))
+
+
+def test_downloaded_checkpoints_are_loaded_safely_too(malicious, tmp_path):
+    """mmengine's http(s)/torchvision/open-mmlab loaders download through
+    ``mmengine.runner.checkpoint.load_url`` (torch.hub, weights_only=False): salbox replaces it.
+    A file:// URL stands in for the download (urllib serves both)."""
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+
+    from salbox.utils.checkpoint import UnsafeCheckpointError
+    path, marker = malicious
+    assert mmengine_checkpoint.load_url.__module__ == 'salbox.utils.checkpoint'
+    with pytest.raises(UnsafeCheckpointError) as err:
+        mmengine_checkpoint.load_from_http(f'file://{path}', model_dir=str(tmp_path / 'hub'))
+    assert str(tmp_path / 'hub' / path.name) in str(err.value) and not marker.exists()
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.ones(3)}}, good)
+    loaded = mmengine_checkpoint.load_from_http(f'file://{good}', model_dir=str(tmp_path / 'hub'))
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(3))
