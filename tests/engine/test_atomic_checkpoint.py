@@ -60,16 +60,17 @@ class _Toy(BaseModel):
         return {'loss': out.pow(2).mean()} if mode == 'loss' else out
 
 
-def _runner(work_dir, max_iters):
+def _runner(work_dir, max_iters, **hook_args):
     return Runner(
         model=_Toy(), work_dir=str(work_dir), default_scope='salbox', log_level='WARNING',
+        experiment_name=f'toy_{os.path.basename(work_dir)}_{max_iters}',
         train_dataloader=dict(dataset=[dict(inputs=torch.ones(2))] * 4, batch_size=2,
                               sampler=dict(type='InfiniteSampler', shuffle=False),
                               collate_fn=dict(type='pseudo_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1,
-                                           max_keep_ckpts=1)))
+                                           max_keep_ckpts=1, **hook_args)))
 
 
 def test_config_checkpoint_hook_is_atomic_and_rotation_deletes_after_saving(tmp_path,
@@ -118,3 +119,23 @@ def test_resume_with_only_truncated_checkpoints_is_one_clear_error(tmp_path):
     with pytest.raises(SalboxError, match='iter_2.pth missing or truncated'):
         find_resume_checkpoint(str(tmp_path))
     assert find_resume_checkpoint(str(tmp_path / 'empty')) is None
+
+
+def test_previous_best_checkpoint_is_deleted_only_after_the_new_one_is_saved(tmp_path,
+                                                                            monkeypatch):
+    runner = _runner(tmp_path, 3, save_best='acc', rule='greater')
+    runner.train()
+    hook = next(h for h in runner.hooks if isinstance(h, AtomicCheckpointHook))
+    hook._save_best_checkpoint(runner, {'acc': 0.5})
+    runner.train_loop._iter = 4
+    hook._save_best_checkpoint(runner, {'acc': 0.6})  # a better one replaces it
+    best = tmp_path / 'best_acc_iter_4.pth'
+    assert not (tmp_path / 'best_acc_iter_3.pth').exists() and checkpoint_is_complete(str(best))
+    runner.train_loop._iter = 5
+    _kill_in_fsync(monkeypatch)
+    with pytest.raises(_Killed):
+        hook._save_best_checkpoint(runner, {'acc': 0.7})
+    monkeypatch.undo()
+    # mmengine would have deleted best_acc_iter_4.pth before writing iter 5's.
+    assert checkpoint_is_complete(str(best))
+    assert not (tmp_path / 'best_acc_iter_5.pth').exists()

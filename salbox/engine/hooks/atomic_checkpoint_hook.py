@@ -15,6 +15,10 @@ has a complete checkpoint named by ``last_checkpoint``:
 2. ``last_checkpoint`` is then replaced the same way;
 3. only then are checkpoints beyond ``max_keep_ckpts`` deleted.
 
+``save_best`` has the same window in mmengine (the previous ``best_*.pth`` is deleted before
+the new one is written; after a kill there the restored ``best_score`` keeps it from ever being
+written again): here the previous best is deleted only after the new one is complete.
+
 Registered as ``AtomicCheckpointHook`` and, in the ``salbox`` scope, as ``CheckpointHook``,
 so every salbox config (``default_scope='salbox'``) gets it from
 ``default_hooks.checkpoint=dict(type='CheckpointHook', ...)``; ``type='mmengine.CheckpointHook'``
@@ -44,6 +48,23 @@ class AtomicCheckpointHook(CheckpointHook):
         if self._local_atomic and is_main_process():
             for path in remove_stale_temp_files(self.out_dir):
                 runner.logger.warning(f'removed {path}: an unfinished checkpoint save')
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        """mmengine's logic, with the deletion of the previous best deferred until the new
+        best checkpoint is saved (the file backend's ``remove``/``rmtree`` are queued)."""
+        backend = self.file_backend
+        queued = []
+        backend.remove = lambda path: queued.append((type(backend).remove, path))
+        backend.rmtree = lambda path: queued.append((type(backend).rmtree, path))
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            del backend.remove, backend.rmtree
+        current = {str(getattr(self, 'best_ckpt_path', None))}
+        current |= {str(p) for p in getattr(self, 'best_ckpt_path_dict', {}).values()}
+        for remove, path in queued:
+            if str(path) not in current:
+                remove(backend, path)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         stale = []
