@@ -19,6 +19,14 @@ has a complete checkpoint named by ``last_checkpoint``:
 the new one is written; after a kill there the restored ``best_score`` keeps it from ever being
 written again): here the previous best is deleted only after the new one is complete.
 
+The hook also makes ``--resume`` reproduce a model that draws random numbers (dropout):
+mmengine saves no generator state, and its ``IterBasedTrainLoop`` replays the data loader
+for the iterations already done (re-drawing ``np.random`` augmentations), but the model's
+draws from torch's generator are lost. The torch CPU (and CUDA) generator state is saved in
+the checkpoint's ``meta['torch_rng_state']`` and restored at the first training iteration
+after a resume, i.e. after the replay. Rank 0's state is saved; it is restored on every rank
+unless ``randomness.diff_rank_seed`` gave the ranks different streams.
+
 Registered as ``AtomicCheckpointHook`` and, in the ``salbox`` scope, as ``CheckpointHook``,
 so every salbox config (``default_scope='salbox'``) gets it from
 ``default_hooks.checkpoint=dict(type='CheckpointHook', ...)``; ``type='mmengine.CheckpointHook'``
@@ -26,7 +34,8 @@ selects mmengine's original. A custom ``backend_args`` (e.g. a remote store) is 
 """
 import os.path as osp
 
-from mmengine.dist import is_main_process
+import torch
+from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook
 
 from salbox.registry import HOOKS
@@ -48,6 +57,30 @@ class AtomicCheckpointHook(CheckpointHook):
         if self._local_atomic and is_main_process():
             for path in remove_stale_temp_files(self.out_dir):
                 runner.logger.warning(f'removed {path}: an unfinished checkpoint save')
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        state = dict(cpu=torch.get_rng_state())
+        if torch.cuda.is_available():
+            state['cuda'] = torch.cuda.get_rng_state_all()
+        checkpoint.setdefault('meta', {})['torch_rng_state'] = state
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self._rng_to_restore = None
+        state = checkpoint.get('meta', {}).get('torch_rng_state')
+        randomness = runner.cfg.get('randomness') or {}
+        if state is not None and runner._resume and (
+                get_world_size() == 1 or not randomness.get('diff_rank_seed', False)):
+            self._rng_to_restore = state
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        state = getattr(self, '_rng_to_restore', None)
+        if state is not None:  # first iteration after a resume, after the data replay
+            torch.set_rng_state(state['cpu'])
+            if 'cuda' in state and torch.cuda.is_available() \
+                    and len(state['cuda']) == torch.cuda.device_count():
+                torch.cuda.set_rng_state_all(state['cuda'])
+            self._rng_to_restore = None
+        super().before_train_iter(runner, batch_idx, data_batch)
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         """mmengine's logic, with the deletion of the previous best deferred until the new
