@@ -102,3 +102,13 @@ def _flat(outputs):
     if isinstance(outputs, torch.Tensor):
         return [outputs]
     return [t for item in outputs for t in _flat(item)]
+
+
+@pytest.mark.parametrize('script,nargs', [('dist_train.sh', 2), ('dist_test.sh', 3)])
+def test_dist_scripts_print_usage_without_their_arguments(script, nargs):
+    """The launchers themselves run in tests/integration/test_distributed_and_resume.py."""
+    import subprocess
+    result = subprocess.run(['bash', osp.join(REPO, 'tools', script)] + ['x'] * (nargs - 1),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith('usage: bash ') and 'NPROC_PER_NODE' in result.stderr
