@@ -142,3 +142,31 @@ def test_downloaded_checkpoints_are_loaded_safely_too(malicious, tmp_path):
     torch.save({'state_dict': {'w': torch.ones(3)}}, good)
     loaded = mmengine_checkpoint.load_from_http(f'file://{good}', model_dir=str(tmp_path / 'hub'))
     assert torch.equal(loaded['state_dict']['w'], torch.ones(3))
+
+
+def test_audit_every_torch_load_in_salbox_and_tools_is_weights_only():
+    """Source audit: each ``torch.load`` / hub download call in salbox/ and tools/ passes
+    ``weights_only=True``; the one ``weights_only=False`` is the SALBOX_TRUST_CHECKPOINTS
+    opt-in in salbox/utils/checkpoint.py."""
+    import ast
+    import pathlib
+    repo = pathlib.Path(__file__).resolve().parents[2]
+    loaders = {'load', 'load_state_dict_from_url', 'load_url'}
+    unsafe = []
+    files = list((repo / 'salbox').rglob('*.py')) + list((repo / 'tools').rglob('*.py'))
+    for path in sorted(files):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in loaders and isinstance(node.func.value, (ast.Name,
+                                                                                ast.Attribute))):
+                continue
+            owner = ast.unparse(node.func.value)
+            if owner not in ('torch', 'torch.hub', 'model_zoo', 'torch.utils.model_zoo'):
+                continue
+            flag = next((k.value for k in node.keywords if k.arg == 'weights_only'), None)
+            value = flag.value if isinstance(flag, ast.Constant) else None
+            where = f'{path.relative_to(repo)}:{node.lineno}'
+            if value is True or (value is False and where.startswith('salbox/utils/checkpoint')):
+                continue
+            unsafe.append(where)
+    assert not unsafe, f'torch.load without weights_only=True: {unsafe}'
