@@ -1,6 +1,7 @@
 """Test-only hooks for tests/integration/test_distributed_and_resume.py, loaded by the tiny
 config through ``custom_imports`` (this folder is put on PYTHONPATH / sys.path)."""
 import json
+import os
 import os.path as osp
 
 from mmengine.dist import get_rank
@@ -12,8 +13,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 
 def _dump(runner, name, value):
-    with open(osp.join(runner.work_dir, f'{name}_rank{get_rank()}.json'), 'w') as f:
+    path = osp.join(runner.work_dir, f'{name}_rank{get_rank()}.json')
+    with open(path + '.part', 'w') as f:  # whole or absent, even when the run is killed
         json.dump(value, f)
+    os.replace(path + '.part', path)
 
 
 @HOOKS.register_module()

@@ -160,16 +160,17 @@ def test_sigkill_mid_run_then_resume_matches_an_uninterrupted_run(setup):
     work = tmp / 'killed'
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
                PYTHONPATH=os.pathsep.join([HERE, os.environ.get('PYTHONPATH', '')]))
-    process = subprocess.Popen([sys.executable, osp.join(REPO, 'tools/train.py'), aug,
-                                '--work-dir', str(work)], cwd=tmp, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(tmp / 'killed.log', 'w') as log:
+        process = subprocess.Popen([sys.executable, osp.join(REPO, 'tools/train.py'), aug,
+                                    '--work-dir', str(work)], cwd=tmp, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 300
     while not (work / 'last_checkpoint').exists() and process.poll() is None \
             and time.time() < deadline:
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert process.returncode == -signal.SIGKILL
+    assert process.returncode == -signal.SIGKILL, (tmp / 'killed.log').read_text()[-3000:]
     assert not (work / f'iter_{MAX_ITERS}.pth').exists(), 'finished before the kill'
     stopped_at = len(_losses(work))
     assert 2 <= stopped_at < MAX_ITERS
