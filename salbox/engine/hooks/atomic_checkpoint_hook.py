@@ -48,6 +48,7 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._rng_to_restore = None
         self._local_atomic = self.backend_args is None and self.file_client_args is None
         if self._local_atomic:
             self.backend_args = dict(backend='local_atomic')
@@ -73,7 +74,7 @@ class AtomicCheckpointHook(CheckpointHook):
             self._rng_to_restore = state
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
-        state = getattr(self, '_rng_to_restore', None)
+        state = self._rng_to_restore
         if state is not None:  # first iteration after a resume, after the data replay
             torch.set_rng_state(state['cpu'])
             if 'cuda' in state and torch.cuda.is_available() \
