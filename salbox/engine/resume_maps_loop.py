@@ -32,6 +32,13 @@ def _get(sample, key, default=None):
     return sample.metainfo.get(key, getattr(sample, key, default))
 
 
+def _select(data_batch: dict, indices, batch_size: int) -> dict:
+    """The part of a collated batch (lists of per-sample items) at ``indices``."""
+    return {key: ([value[i] for i in indices] if isinstance(value, (list, tuple))
+                  and len(value) == batch_size else value)
+            for key, value in data_batch.items()}
+
+
 @LOOPS.register_module()
 class ResumeMapsTestLoop(TestLoop):
     """mmengine's ``TestLoop`` that reuses the complete maps already in ``out_dir``."""
@@ -85,11 +92,8 @@ class ResumeMapsTestLoop(TestLoop):
         todo = [i for i, saliency in enumerate(written) if saliency is None]
         outputs = [None] * len(samples)
         if todo:
-            sub_batch = {key: ([value[i] for i in todo] if isinstance(value, (list, tuple))
-                               and len(value) == len(samples) else value)
-                         for key, value in data_batch.items()}
             with autocast(enabled=self.fp16):
-                predicted = self.runner.model.test_step(sub_batch)
+                predicted = self.runner.model.test_step(_select(data_batch, todo, len(samples)))
             predicted, self.test_loss = _update_losses(predicted, self.test_loss)
             for i, output in zip(todo, predicted):
                 outputs[i] = output
@@ -99,10 +103,11 @@ class ResumeMapsTestLoop(TestLoop):
                 outputs[i].pred_sal_map = PixelData(data=saliency)
                 self.reused += 1
         for i, output in enumerate(outputs):  # one by one, in order: same metric as without
+            one = _select(data_batch, [i], len(samples))
             if written[i] is None:
-                self.evaluator.process(data_samples=[output], data_batch=data_batch)
+                self.evaluator.process(data_samples=[output], data_batch=one)
             else:
                 with self._no_map_writing():
-                    self.evaluator.process(data_samples=[output], data_batch=data_batch)
+                    self.evaluator.process(data_samples=[output], data_batch=one)
         self.runner.call_hook('after_test_iter', batch_idx=idx, data_batch=data_batch,
                               outputs=outputs)
