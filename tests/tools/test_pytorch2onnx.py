@@ -1,0 +1,130 @@
+"""tools/deployment/pytorch2onnx.py on R3Net, the DGRL RLN and the BRN: tiny checkpoints made
+here from the configs (small widths via cfg-options), exported with dynamic sizes, and ONNX
+Runtime compared with PyTorch's own prediction path at real, non-export sizes."""
+import os.path as osp
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip('onnx')
+ort = pytest.importorskip('onnxruntime')
+
+from salbox.apis.inference import init_model  # noqa: E402
+from salbox.utils.errors import SalboxError  # noqa: E402
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(REPO, 'tools/deployment/pytorch2onnx.py')
+sys.path.insert(0, osp.dirname(TOOL))
+import pytorch2onnx  # noqa: E402
+
+R3NET = ('configs/r3net/r3net_resnet18_synthetic.py',
+         ['model.neck.channels=16', 'model.head.in_channels=16', 'model.head.channels=8',
+          'model.postprocessors=[]'])
+RLN = ('configs/dgrl/dgrl_rln_r18_synthetic.py',
+       ['model.head.channels=8', 'model.head.context_channels=4'])
+# the BRN's full test path: nearest resize to test_size, binarised prior, min-max
+BRN = ('configs/dgrl/dgrl_brn_synthetic.py',
+       ['model.refiner.test_size=[96,80]', 'model.refiner.binarize_prior=True',
+        'model.refiner.channels=[8,8,8,8,8,8]'])
+REAL_SIZES = [(320, 320), (240, 400)]
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _options(pairs):
+    from mmengine.config import DictAction
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--o', nargs='+', action=DictAction)
+    return parser.parse_args(['--o', *pairs]).o
+
+
+def _checkpoint(tmp_path, config, options, seed=0):
+    """A checkpoint of the config's model: random init, the BRN moved off its identity start."""
+    torch.manual_seed(seed)
+    model = init_model(osp.join(REPO, config), None, cfg_options=_options(options))
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if name.startswith('refiner.'):
+                param.add_(torch.randn_like(param) * 0.05)
+    path = str(tmp_path / 'model.pth')
+    torch.save({'state_dict': model.state_dict()}, path)
+    return path, model.eval()
+
+
+def _export(tmp_path, capsys, config, options, extra=()):
+    ckpt, model = _checkpoint(tmp_path, config, options)
+    out = str(tmp_path / 'model.onnx')
+    argv = [osp.join(REPO, config), ckpt, '--out', out, '--shape', '64', '64', '--dynamic',
+            '--verify', *extra, '--cfg-options', *options]
+    assert pytorch2onnx.main(argv) == 0
+    printed = capsys.readouterr().out
+    diffs = {tuple(map(int, m[:2])): float(m[2]) for m in re.findall(
+        r'verify (\d+)x(\d+) \(batch \d+\): max abs difference ONNX Runtime vs PyTorch = (\S+)',
+        printed)}
+    print(printed)  # the measured differences stay in the test log
+    return model, out, diffs
+
+
+def _image(shape, seed):
+    return pytorch2onnx.sample_inputs(['image', 'prior'], shape, seed=seed)
+
+
+@pytest.mark.parametrize('config,options', [R3NET, RLN], ids=['r3net', 'dgrl_rln'])
+def test_detector_export_matches_predict_at_real_sizes(config, options, tmp_path, capsys):
+    model, out, diffs = _export(tmp_path, capsys, config, options)
+    assert set(diffs) == set(REAL_SIZES) and max(diffs.values()) < 1e-4
+    # independent of the export wrapper: the detector's own predict() on the normalised image
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    pre = model.data_preprocessor
+    for i, shape in enumerate([(240, 400), (200, 136)]):
+        image, _ = _image(shape, seed=10 + i)
+        onnx_map = session.run(None, {'image': image.numpy()})[0][0]
+        with torch.no_grad():
+            sample = model.predict((image - pre.mean) / pre.std)[0]
+        torch_map = sample.pred_sal_map.data.numpy()
+        assert onnx_map.shape == torch_map.shape == (1, *shape)
+        assert np.abs(onnx_map - torch_map).max() < 1e-4
+        assert onnx_map.std() > 1e-3  # not a constant map
+
+
+def test_brn_export_with_two_inputs_matches_refine(tmp_path, capsys):
+    model, out, diffs = _export(tmp_path, capsys, *BRN, extra=['--verify-batch', '2'])
+    assert set(diffs) == set(REAL_SIZES) and max(diffs.values()) < 1e-4
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    assert [i.name for i in session.get_inputs()] == ['image', 'prior']
+    image, prior = _image((150, 210), seed=5)
+    got = session.run(None, {'image': image.numpy(), 'prior': prior.numpy()})[0][0]
+    want = model.refiner.refine(image[0].to(torch.uint8), prior[0]).numpy()
+    assert np.abs(got - want).max() < 1e-4
+    # the refinement is not the identity: it changes the (binarised) prior
+    assert np.abs(got - (prior[0].numpy() >= 0.5)).max() > 0.05
+
+
+def test_command_line_as_a_user_runs_it(tmp_path):
+    ckpt, _ = _checkpoint(tmp_path, *BRN)
+    out = tmp_path / 'brn.onnx'
+    result = subprocess.run(
+        [sys.executable, TOOL, osp.join(REPO, BRN[0]), ckpt, '--out', str(out), '--dynamic',
+         '--verify', '--verify-shape', '320', '320', '--cfg-options', *BRN[1]],
+        capture_output=True, text=True, env={'OMP_NUM_THREADS': '1', 'PATH': ''}, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert 'exported BoundaryRefinementNet' in result.stdout and out.is_file()
+    assert re.search(r'verify 320x320 \(batch 1\): max abs difference ONNX Runtime vs PyTorch',
+                     result.stdout)
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    # run_friendly (the script's entry) prints SalboxError messages as one "error:" line
+    with pytest.raises(SalboxError, match='^checkpoint not found: nope.pth$'):
+        pytorch2onnx.main([osp.join(REPO, BRN[0]), 'nope.pth', '--out', str(tmp_path / 'x')])
