@@ -123,7 +123,8 @@ def _pascal_s(tmp):
 
 def _sod(tmp):
     files = _members('SOD/images', 'SOD/GT', ['100007', '100039'])
-    return [_tar_gz(tmp / 'SOD.tar.gz', files)], files
+    # members named './SOD/...', as `tar -czf SOD.tar.gz -C dir .` writes them
+    return [_tar_gz(tmp / 'SOD.tar.gz', {f'./{k}': v for k, v in files.items()})], files
 
 
 def _dut_omron(tmp):

@@ -128,3 +128,20 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
     # run_friendly (the script's entry) prints SalboxError messages as one "error:" line
     with pytest.raises(SalboxError, match='^checkpoint not found: nope.pth$'):
         pytorch2onnx.main([osp.join(REPO, BRN[0]), 'nope.pth', '--out', str(tmp_path / 'x')])
+
+
+def test_two_stage_part_detector_matches_predict(tmp_path, capsys):
+    """--part detector on a RefinedDetector: RLN map then the BRN's refine, in one graph."""
+    options = ['model.first_stage.head.channels=8', 'model.first_stage.head.context_channels=4',
+               'model.refiner.channels=[8,8,8,8,8,8]', 'model.first_stage_checkpoint=None']
+    model, out, diffs = _export(tmp_path, capsys, 'configs/dgrl/dgrl_rln_r18_brn_synthetic.py',
+                                options, extra=['--part', 'detector', '--verify-shape', '96',
+                                                '136'])
+    assert set(diffs) == {(96, 136)} and diffs[(96, 136)] < 1e-4
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    image, _ = _image((120, 88), seed=7)
+    got = session.run(None, {'image': image.numpy()})[0][0]
+    pre = model.data_preprocessor
+    with torch.no_grad():
+        want = model.predict((image - pre.mean) / pre.std)[0].pred_sal_map.data.numpy()
+    assert np.abs(got - want).max() < 1e-4

@@ -100,6 +100,11 @@ def _is_junk(path: str) -> bool:
     return '__MACOSX' in parts or base.startswith('._') or base in JUNK_NAMES
 
 
+def _tar_name(name: str) -> str:
+    """A tar member's path without a leading ``./`` (``tar -C dir .`` writes those)."""
+    return name[2:] if name.startswith('./') else name
+
+
 class InputTree:
     """The files of one input (archive or folder): relative ``/`` paths -> bytes."""
 
@@ -148,7 +153,8 @@ class InputTree:
         if self._zip is not None:
             return [n for n in self._zip.namelist() if not n.endswith('/')]
         if self._tar is not None:
-            return [m.name.lstrip('./') for m in self._tar.getmembers() if m.isfile()]
+            self._members = {_tar_name(m.name): m for m in self._tar.getmembers() if m.isfile()}
+            return list(self._members)
         out = []
         for dirpath, _, names in os.walk(self._root):
             rel = osp.relpath(dirpath, self._root)
@@ -160,9 +166,7 @@ class InputTree:
         if self._zip is not None:
             return self._zip.read(rel)
         if self._tar is not None:
-            member = self._tar.getmember(rel) if rel in self._tar.getnames() else \
-                self._tar.getmember('./' + rel)
-            return self._tar.extractfile(member).read()
+            return self._tar.extractfile(self._members[rel]).read()
         with open(osp.join(self._root, rel), 'rb') as f:
             return f.read()
 

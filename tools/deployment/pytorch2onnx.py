@@ -16,7 +16,7 @@ What the graph computes (docs/deployment.md):
   refined map exactly as ``refine()`` makes it at test time (resize to ``test_size``, refine,
   sigmoid, resize back, min-max normalise). The propagation op is exported in standard ONNX ops
   (``salbox/ops/onnx_propagation.py``). ``--part detector`` exports both stages in one graph
-  (image in, refined map out, the training-time ``_forward`` path).
+  as ``predict`` runs them (image in; the first stage's map, then ``refine``; refined map out).
 
 ``--dynamic`` makes batch, height and width dynamic. ``--verify`` runs ONNX Runtime and PyTorch on
 the export size and on other real sizes (``--verify-shape``, default 320x320 and 240x400) and
@@ -116,6 +116,22 @@ class RefinerForExport(nn.Module):
                             for img, p in zip(image, prior)])
 
 
+class TwoStageForExport(nn.Module):
+    """A ``RefinedDetector`` as its ``predict`` runs it: the first stage's final map, then the
+    refiner's test-time ``refine`` on (image, map), in one graph (image in, refined map out)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.first_stage = DetectorForExport(model.first_stage)
+        self.refiner = RefinerForExport(model.refiner)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.refiner(image, self.first_stage(image))
+
+    def reference(self, image: torch.Tensor) -> torch.Tensor:
+        return self.refiner.reference(image, self.first_stage(image))
+
+
 def export_module(model: nn.Module, part: str) -> Tuple[nn.Module, List[str]]:
     """The wrapper to export and its input names."""
     from salbox.models.detectors.two_stage import RefinedDetector
@@ -126,6 +142,8 @@ def export_module(model: nn.Module, part: str) -> Tuple[nn.Module, List[str]]:
         if refiner is None:
             raise SalboxError(f'--part refiner: {type(model).__name__} has no refiner')
         return RefinerForExport(refiner).eval(), ['image', 'prior']
+    if isinstance(model, RefinedDetector):
+        return TwoStageForExport(model).eval(), ['image']
     return DetectorForExport(model).eval(), ['image']
 
 
@@ -184,7 +202,7 @@ def verify(module: nn.Module, names: List[str], out: str,
     for i, shape in enumerate(shapes):
         inputs = sample_inputs(names, tuple(shape), batch=batch, seed=i + 1)
         with torch.no_grad():
-            if isinstance(module, RefinerForExport):
+            if hasattr(module, 'reference'):  # the model's own refine(), image by image
                 expected = module.reference(*inputs)
             else:
                 expected = module(*inputs)
