@@ -27,7 +27,7 @@ Exporter (chosen, docs/deployment.md): torch's TorchScript-based exporter
 (``torch.onnx.export(dynamo=False)``, deprecated in torch 2.9+ but present in 2.13): it exports
 R3Net, the RLN and the BRN with dynamic sizes that ONNX Runtime matches, in seconds. The
 torch.export-based one (``--exporter dynamo``, torch's default, needs ``onnxscript``) took 15-70 s
-per model here and produced RLN and BRN graphs that ONNX Runtime rejects at other batch sizes or
+per model here and produced RLN and BRN graphs that ONNX Runtime rejected at other batch or
 image sizes, so it is offered but not the default.
 """
 import argparse
