@@ -13,7 +13,10 @@ import torch
 pytest.importorskip('onnx')
 ort = pytest.importorskip('onnxruntime')
 
+from mmengine.structures import PixelData  # noqa: E402
+
 from salbox.apis.inference import init_model  # noqa: E402
+from salbox.structures import SalDataSample  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -98,14 +101,14 @@ def test_detector_export_matches_predict_at_real_sizes(config, options, tmp_path
         assert onnx_map.std() > 1e-3  # not a constant map
 
 
-def test_brn_export_with_two_inputs_matches_refine(tmp_path, capsys):
+def test_brn_export_with_two_inputs_matches_its_postprocess(tmp_path, capsys):
     model, out, diffs = _export(tmp_path, capsys, *BRN, extra=['--verify-batch', '2'])
     assert set(diffs) == set(REAL_SIZES) and max(diffs.values()) < 1e-4
     session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
     assert [i.name for i in session.get_inputs()] == ['image', 'prior']
     image, prior = _image((150, 210), seed=5)
     got = session.run(None, {'image': image.numpy(), 'prior': prior.numpy()})[0][0]
-    want = model.refiner.refine(image[0].to(torch.uint8), prior[0]).numpy()
+    want = model.refiner.postprocess(image[0].to(torch.uint8), prior[0]).numpy()
     assert np.abs(got - want).max() < 1e-4
     # the refinement is not the identity: it changes the (binarised) prior
     assert np.abs(got - (prior[0].numpy() >= 0.5)).max() > 0.05
@@ -142,6 +145,8 @@ def test_two_stage_part_detector_matches_predict(tmp_path, capsys):
     image, _ = _image((120, 88), seed=7)
     got = session.run(None, {'image': image.numpy()})[0][0]
     pre = model.data_preprocessor
+    sample = SalDataSample(metainfo=dict(ori_shape=(120, 88), img_shape=(120, 88)))
+    sample.ori_img = PixelData(data=image[0].to(torch.uint8))  # as PackSalInputs packs it
     with torch.no_grad():
-        want = model.predict((image - pre.mean) / pre.std)[0].pred_sal_map.data.numpy()
-    assert np.abs(got - want).max() < 1e-4
+        want = model.predict((image - pre.mean) / pre.std, [sample])[0].pred_sal_map.data
+    assert np.abs(got - want.numpy()).max() < 1e-4

@@ -13,10 +13,10 @@ What the graph computes (docs/deployment.md):
   the graph.
 * a ``RefinedDetector`` (DGRL BRN on an RLN): by default (``--part refiner``) the refiner alone,
   inputs ``image`` (N, 3, H, W) RGB 0-255 and ``prior`` (N, 1, H, W) in [0, 1], output the
-  refined map exactly as ``refine()`` makes it at test time (resize to ``test_size``, refine,
-  sigmoid, resize back, min-max normalise). The propagation op is exported in standard ONNX ops
+  refined map exactly as its post-processor ``process()`` makes it at test time (resize to
+  ``test_size``, refine, sigmoid, resize back, min-max normalise). The propagation op is exported in standard ONNX ops
   (``salbox/ops/onnx_propagation.py``). ``--part detector`` exports both stages in one graph
-  as ``predict`` runs them (image in; the first stage's map, then ``refine``; refined map out).
+  as ``predict`` runs them (image in; the first stage's map, then the refiner; refined map out).
 
 ``--dynamic`` makes batch, height and width dynamic. ``--verify`` runs ONNX Runtime and PyTorch on
 the export size and on other real sizes (``--verify-shape``, default 320x320 and 240x400) and
@@ -82,7 +82,8 @@ def resize_nearest_exact(x: torch.Tensor, size) -> torch.Tensor:
 
 
 class RefinerForExport(nn.Module):
-    """RGB 0-255 image + prior map in [0, 1] -> refined map, batched ``refine()``."""
+    """RGB 0-255 image + prior map in [0, 1] -> refined map: the refiner's test-time
+    ``process`` (``refine_at_original_size``), batched."""
 
     def __init__(self, refiner: nn.Module):
         super().__init__()
@@ -111,25 +112,33 @@ class RefinerForExport(nn.Module):
         return refined.clamp(0, 1)
 
     def reference(self, image: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
-        """The model's own test path, one image at a time (``refine`` on uint8 images)."""
-        return torch.stack([self.refiner.refine(img.round().clamp(0, 255).to(torch.uint8), p)
+        """The refiner's own test path, one image at a time: the post-processor interface
+        ``postprocess(uint8 RGB image, map)`` (``salbox.models.postprocessors.base``)."""
+        return torch.stack([self.refiner.postprocess(img.round().clamp(0, 255).to(torch.uint8), p)
                             for img, p in zip(image, prior)])
 
 
 class TwoStageForExport(nn.Module):
     """A ``RefinedDetector`` as its ``predict`` runs it: the first stage's final map, then the
-    refiner's test-time ``refine`` on (image, map), in one graph (image in, refined map out)."""
+    refiner's test-time ``process`` on (image, map), in one graph (image in, refined map out).
+    The first stage's own post-processors and the wrapper's are not in the graph."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
-        self.first_stage = DetectorForExport(model.first_stage)
+        self.model = model
+        self.normalize = DetectorForExport(model)  # the wrapper's own preprocessor statistics
         self.refiner = RefinerForExport(model.refiner)
 
+    def prior(self, image: torch.Tensor) -> torch.Tensor:
+        """``first_stage_logits`` (at ``first_stage_input_size`` when set), sigmoid."""
+        normalized = (image - self.normalize.mean) / self.normalize.std
+        return self.model.first_stage_logits(normalized).sigmoid()
+
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.refiner(image, self.first_stage(image))
+        return self.refiner(image, self.prior(image))
 
     def reference(self, image: torch.Tensor) -> torch.Tensor:
-        return self.refiner.reference(image, self.first_stage(image))
+        return self.refiner.reference(image, self.prior(image))
 
 
 def export_module(model: nn.Module, part: str) -> Tuple[nn.Module, List[str]]:
@@ -202,7 +211,7 @@ def verify(module: nn.Module, names: List[str], out: str,
     for i, shape in enumerate(shapes):
         inputs = sample_inputs(names, tuple(shape), batch=batch, seed=i + 1)
         with torch.no_grad():
-            if hasattr(module, 'reference'):  # the model's own refine(), image by image
+            if hasattr(module, 'reference'):  # the refiner's own process(), image by image
                 expected = module.reference(*inputs)
             else:
                 expected = module(*inputs)
@@ -257,10 +266,11 @@ def main(argv=None) -> int:
     from salbox.apis.inference import init_model
     model = init_model(args.config, args.checkpoint, cfg_options=args.cfg_options)
     module, names = export_module(model, args.part)
-    if isinstance(module, DetectorForExport) and len(getattr(model, 'postprocessors', ())):
-        print('note: test-time post-processors ('
-              f'{", ".join(type(p).__name__ for p in model.postprocessors)}) are not part of '
-              'the ONNX graph; run them on its output if you need them')
+    skipped = [type(p).__name__ for owner in (model, getattr(model, 'first_stage', None))
+               for p in getattr(owner, 'postprocessors', None) or ()]
+    if skipped and not isinstance(module, RefinerForExport):
+        print(f'note: test-time post-processors ({", ".join(skipped)}) are not part of the '
+              'ONNX graph; run them on its output if you need them')
     shape = tuple(args.shape)
     export(module, names, args.out, shape, args.dynamic, args.exporter, args.opset)
     inputs = ', '.join(f'{n} {"(N, 3, H, W) RGB 0-255" if n == "image" else "(N, 1, H, W)"}'
