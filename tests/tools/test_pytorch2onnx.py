@@ -150,3 +150,20 @@ def test_two_stage_part_detector_matches_predict(tmp_path, capsys):
     with torch.no_grad():
         want = model.predict((image - pre.mean) / pre.std, [sample])[0].pred_sal_map.data
     assert np.abs(got - want.numpy()).max() < 1e-4
+
+
+@pytest.mark.parametrize('bgr_to_rgb', [True, False])
+def test_graph_input_is_rgb_whatever_the_model_was_trained_on(bgr_to_rgb):
+    """The graph takes RGB 0-255 and reproduces the config's preprocessor, which receives
+    cv2's BGR images (bgr_to_rgb=False models, e.g. ARN's VGG mean in BGR, get BGR)."""
+    from salbox.models.data_preprocessor import SalDataPreProcessor
+    pre = SalDataPreProcessor(mean=[103.9, 116.8, 123.7], std=[57.0, 58.0, 59.0],
+                              bgr_to_rgb=bgr_to_rgb)
+    detector = torch.nn.Module()
+    detector.data_preprocessor = pre
+    detector.final_logits = lambda x: x
+    wrapper = pytorch2onnx.DetectorForExport(detector)
+    rgb = torch.randint(0, 256, (1, 3, 5, 7), dtype=torch.uint8)
+    bgr = rgb.flip(1)  # what LoadSalImageFromFile hands the preprocessor
+    want = pre(dict(inputs=[bgr[0]]))['inputs']
+    assert torch.allclose(wrapper.preprocess(rgb.float()), want, atol=1e-6)

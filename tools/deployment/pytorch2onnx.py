@@ -64,9 +64,17 @@ class DetectorForExport(nn.Module):
         std = pre.std.view(1, 3, 1, 1) if normalize else torch.ones(1, 3, 1, 1)
         self.register_buffer('mean', mean.detach().clone().float(), persistent=False)
         self.register_buffer('std', std.detach().clone().float(), persistent=False)
+        # The graph takes RGB; a model trained on cv2's BGR (bgr_to_rgb=False) gets BGR.
+        self.to_bgr = not getattr(pre, 'bgr_to_rgb', True)
+
+    def preprocess(self, image: torch.Tensor) -> torch.Tensor:
+        """RGB 0-255 -> what the model's data preprocessor feeds it."""
+        if self.to_bgr:
+            image = image.flip(1)
+        return (image - self.mean) / self.std
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return self.detector.final_logits((image - self.mean) / self.std).sigmoid()
+        return self.detector.final_logits(self.preprocess(image)).sigmoid()
 
 
 def resize_nearest_exact(x: torch.Tensor, size) -> torch.Tensor:
@@ -131,8 +139,7 @@ class TwoStageForExport(nn.Module):
 
     def prior(self, image: torch.Tensor) -> torch.Tensor:
         """``first_stage_logits`` (at ``first_stage_input_size`` when set), sigmoid."""
-        normalized = (image - self.normalize.mean) / self.normalize.std
-        return self.model.first_stage_logits(normalized).sigmoid()
+        return self.model.first_stage_logits(self.normalize.preprocess(image)).sigmoid()
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.refiner(image, self.prior(image))
