@@ -90,7 +90,7 @@ def test_detector_export_matches_predict_at_real_sizes(config, options, tmp_path
     # independent of the export wrapper: the detector's own predict() on the normalised image
     session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
     pre = model.data_preprocessor
-    for i, shape in enumerate([(240, 400), (200, 136)]):
+    for i, shape in enumerate([(200, 136)]):  # neither the export nor a verify size
         image, _ = _image(shape, seed=10 + i)
         onnx_map = session.run(None, {'image': image.numpy()})[0][0]
         with torch.no_grad():

@@ -19,7 +19,7 @@ from typing import List, Optional, Tuple
 
 from PIL import Image
 
-from sod_archives import LAYOUTS, Split, short_list
+from sod_layouts import LAYOUTS, Split, short_list
 
 
 @dataclass

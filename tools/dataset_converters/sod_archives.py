@@ -2,7 +2,7 @@
 
 Each ``tools/dataset_converters/<benchmark>.py`` only declares a :class:`Benchmark` (which folders
 of the official archive hold the images and masks, and where they go in salbox's layout,
-``docs/datasets.md``) and calls :func:`run`. ``check.py`` reads the same :data:`LAYOUTS`.
+``docs/datasets.md``, :data:`sod_layouts.LAYOUTS`) and calls :func:`run`.
 
 Inputs may be zip or tar archives (``.zip``, ``.tar``, ``.tar.gz``, ``.tgz``), a ``.rar`` (extracted
 with ``unrar``/``7z``/``bsdtar`` if one is installed) or an already extracted folder. Folders are
@@ -25,42 +25,21 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+HERE = osp.dirname(osp.abspath(__file__))
+REPO_ROOT = osp.dirname(osp.dirname(HERE))
+for _path in (REPO_ROOT, HERE):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 from salbox.utils.errors import SalboxError  # noqa: E402
 
+from sod_layouts import LAYOUTS, Split, short_list  # noqa: E402,F401
+
 JUNK_NAMES = ('.ds_store', 'thumbs.db')
-MAX_SHOWN = 5
 
 
 class ConversionError(SalboxError):
     """A wrong or incomplete archive: the message names it and says what was expected."""
-
-
-# ------------------------------------------------------------------------------ the layouts
-@dataclass(frozen=True)
-class Split:
-    """One image/mask folder pair of salbox's layout (relative to the data set's root)."""
-    name: str
-    img_dir: str
-    mask_dir: str
-    img_exts: Tuple[str, ...] = ('.jpg', )
-    mask_ext: str = '.png'
-
-
-# docs/datasets.md, and the defaults of salbox/datasets/sod_benchmarks.py.
-LAYOUTS: Dict[str, Tuple[Split, ...]] = {
-    'MSRA10K': (Split('MSRA10K', 'Imgs', 'Imgs'), ),
-    'DUTS': (Split('DUTS-TR', 'DUTS-TR/DUTS-TR-Image', 'DUTS-TR/DUTS-TR-Mask'),
-             Split('DUTS-TE', 'DUTS-TE/DUTS-TE-Image', 'DUTS-TE/DUTS-TE-Mask')),
-    'ECSSD': (Split('ECSSD', 'images', 'ground_truth_mask'), ),
-    'HKU-IS': (Split('HKU-IS', 'imgs', 'gt', img_exts=('.png', '.jpg')), ),
-    'PASCAL-S': (Split('PASCAL-S', 'images', 'masks'), ),
-    'SOD': (Split('SOD', 'images', 'masks'), ),
-    'DUT-OMRON': (Split('DUT-OMRON', 'DUT-OMRON-image', 'pixelwiseGT-new-PNG'), ),
-}
 
 
 @dataclass(frozen=True)
@@ -201,11 +180,6 @@ class InputTree:
             self._tar.close()
         if self._tmp is not None:
             self._tmp.cleanup()
-
-
-def short_list(names: Sequence[str]) -> str:
-    shown = ', '.join(names[:MAX_SHOWN])
-    return shown + (f', ... ({len(names) - MAX_SHOWN} more)' if len(names) > MAX_SHOWN else '')
 
 
 # ------------------------------------------------------------------------------ writing
