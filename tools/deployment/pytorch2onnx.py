@@ -18,9 +18,10 @@ What the graph computes (docs/deployment.md):
   (``salbox/ops/onnx_propagation.py``). ``--part detector`` exports both stages in one graph
   as ``predict`` runs them (image in; the first stage's map, then the refiner; refined map out).
 
-``--dynamic`` makes batch, height and width dynamic. ``--verify`` runs ONNX Runtime and PyTorch on
-the export size and on other real sizes (``--verify-shape``, default 320x320 and 240x400) and
-prints the max abs difference; it fails when one exceeds ``--atol``. Needs the optional packages
+``--dynamic`` makes batch, height and width dynamic (traced at 255x255, see
+``DYNAMIC_TRACE_SHAPE``). ``--verify`` runs ONNX Runtime and PyTorch on real sizes
+(``--verify-shape``, default 320x320, 240x400 and 257x263) and prints the max abs difference; it
+fails when one exceeds ``--atol``. Needs the optional packages
 ``onnx`` and ``onnxruntime`` (``pip install -r requirements/deploy.txt``).
 
 Exporter (chosen, docs/deployment.md): torch's TorchScript-based exporter
@@ -45,7 +46,14 @@ import torch.nn.functional as F  # noqa: E402
 
 from salbox.utils.errors import SalboxError  # noqa: E402
 
-DEFAULT_VERIFY_SHAPES = ((320, 320), (240, 400))
+DEFAULT_VERIFY_SHAPES = ((320, 320), (240, 400), (257, 263))
+# --dynamic traces at a size whose feature maps stay odd down to stride 32 with floor pooling
+# (255 -> 127 -> 63 -> 31 -> 15 -> 7): model code that crops or resizes only when two maps
+# differ in size (e.g. a skip connection after a transposed conv) is then recorded in the graph.
+# Traced at 64 or 96, ARN's graph failed at 200x136 in ONNX Runtime; traced at 255 it ran at every
+# size tried (docs/deployment.md).
+DYNAMIC_TRACE_SHAPE = (255, 255)
+FIXED_SHAPE = (320, 320)
 
 
 # ----------------------------------------------------------------------------- export wrappers
@@ -237,15 +245,16 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out', required=True, help='output .onnx file')
-    parser.add_argument('--shape', type=int, nargs=2, default=(320, 320), metavar=('H', 'W'),
-                        help='export input size (default 320 320)')
+    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
+                        help='export input size (default 320 320; with --dynamic the size the '
+                             'graph is traced at, default 255 255)')
     parser.add_argument('--dynamic', action='store_true',
                         help='dynamic batch, height and width')
     parser.add_argument('--verify', action='store_true',
                         help='compare ONNX Runtime with PyTorch and print the max abs difference')
     parser.add_argument('--verify-shape', type=int, nargs=2, action='append', metavar=('H', 'W'),
-                        help='a size to verify at (repeatable; default 320x320 and 240x400 '
-                             'with --dynamic, else the export size)')
+                        help='a size to verify at (repeatable; default 320x320, 240x400 and '
+                             '257x263 with --dynamic, else the export size)')
     parser.add_argument('--verify-batch', type=int, default=1, help='batch size for --verify')
     parser.add_argument('--atol', type=float, default=1e-4,
                         help='largest max abs difference --verify accepts (default 1e-4)')
@@ -278,12 +287,13 @@ def main(argv=None) -> int:
     if skipped and not isinstance(module, RefinerForExport):
         print(f'note: test-time post-processors ({", ".join(skipped)}) are not part of the '
               'ONNX graph; run them on its output if you need them')
-    shape = tuple(args.shape)
+    shape = tuple(args.shape or (DYNAMIC_TRACE_SHAPE if args.dynamic else FIXED_SHAPE))
     export(module, names, args.out, shape, args.dynamic, args.exporter, args.opset)
     inputs = ', '.join(f'{n} {"(N, 3, H, W) RGB 0-255" if n == "image" else "(N, 1, H, W)"}'
                        for n in names)
     exported = module.refiner if isinstance(module, RefinerForExport) else model
-    sizes = 'dynamic batch/height/width' if args.dynamic else f'fixed size {shape}'
+    sizes = (f'dynamic batch/height/width (traced at {shape[0]}x{shape[1]})' if args.dynamic
+             else f'fixed size {shape[0]}x{shape[1]}')
     print(f'exported {type(exported).__name__} to {args.out}: inputs {inputs}; output saliency '
           f'(N, 1, H, W) in [0, 1]; {sizes}')
     if args.verify:
