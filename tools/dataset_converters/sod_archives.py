@@ -31,6 +31,8 @@ for _path in (REPO_ROOT, HERE):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from tqdm import tqdm  # noqa: E402
+
 from salbox.utils.errors import SalboxError  # noqa: E402
 
 from sod_layouts import LAYOUTS, Split, short_list  # noqa: E402,F401
@@ -296,7 +298,10 @@ def _copy_split(bench, layout: Split, img, mask, out_root: str) -> SplitReport:
             continue
         report.ignored += [f for f in tree.files if osp.dirname(f) == folder and
                            osp.splitext(f)[1].lower() not in exts]
-    for stem in sorted(set(images) & set(masks)):
+    stems = sorted(set(images) & set(masks))
+    # a progress bar on a terminal only (10k pairs take a while; logs and tests stay clean)
+    for stem in tqdm(stems, desc=layout.name, unit='pair', disable=not sys.stderr.isatty(),
+                     leave=False):
         for tree, folder, name, dst_dir in (
                 (img_tree, img_folder, images[stem], report.img_dir),
                 (mask_tree, mask_folder, masks[stem], report.mask_dir)):
