@@ -115,7 +115,10 @@ class SalLocalVisualizer(Visualizer):
                        step: int = 0) -> np.ndarray:
         """Draw ``image`` (RGB uint8 (H, W, 3)) with the sample's maps; write the panels to
         ``out_file`` when given, otherwise send them to every backend as ``name`` at ``step``.
-        Returns the drawn RGB image."""
+        Returns the drawn RGB image.
+
+        Keep ``name`` free of ``/``: mmengine's ``LocalVisBackend`` writes ``<name>_<step>.png``
+        without creating subfolders."""
         drawn = self.draw_panels(image, data_sample, draw_gt, draw_pred)
         self.set_image(drawn)
         if show:

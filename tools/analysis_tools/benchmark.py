@@ -278,6 +278,7 @@ def parse_args(argv=None):
                         help='benchmark every config under DIR (e.g. configs) instead')
     parser.add_argument('--exclude', nargs='+', default=[],
                         help='with --all-configs: skip configs whose path contains any of these')
+    parser.add_argument('--out-json', metavar='FILE', help='also write the raw numbers as JSON')
     parser.add_argument('--update-doc', metavar='MD',
                         help='write the table between the benchmark-table markers of MD')
     args = parser.parse_args(argv)
@@ -310,6 +311,10 @@ def main(argv=None):
         rows.append(row)
     table = format_table(rows, args.batch_size, args.device, args.mode)
     print(table)
+    if args.out_json:
+        import json
+        with open(args.out_json, 'w', encoding='utf-8') as f:
+            json.dump(rows, f, indent=2)
     if args.update_doc:
         update_doc(args.update_doc, table)
         print(f'updated {args.update_doc}', file=sys.stderr)

@@ -1,9 +1,10 @@
 """LargestComponent: keep the largest salient region of a map (an example plugin
 post-processor).
 
-Pixels outside the largest 8-connected component of ``map >= threshold`` are multiplied by
-``suppress`` (0: removed), so small false detections away from the main object disappear while
-the main object's soft values are untouched.
+The salient pixels (``map >= threshold``) that are not in the largest 8-connected component
+of that set are multiplied by ``suppress`` (0: removed), so small false detections away from
+the main object disappear; every other pixel, soft values below the threshold included, is
+left as it is.
 """
 import cv2
 import numpy as np
@@ -17,7 +18,7 @@ from salbox.registry import MODELS
 class LargestComponent(BasePostProcessor):
     """Args:
         threshold: a pixel is salient when its map value is at least this.
-        suppress: factor for the pixels outside the largest component (0 removes them).
+        suppress: factor for the salient pixels outside the largest component (0 removes them).
     """
 
     def __init__(self, threshold: float = 0.5, suppress: float = 0.0):
@@ -33,7 +34,7 @@ class LargestComponent(BasePostProcessor):
         if count <= 2:  # background only, or a single component: nothing to remove
             return sal_map
         largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        keep = torch.from_numpy(labels == largest).to(sal_map.device)
-        weight = torch.where(keep, torch.ones_like(sal_map[0]),
-                             torch.full_like(sal_map[0], self.suppress))
+        others = torch.from_numpy((labels > 0) & (labels != largest)).to(sal_map.device)
+        weight = torch.where(others, torch.full_like(sal_map[0], self.suppress),
+                             torch.ones_like(sal_map[0]))
         return sal_map * weight[None]

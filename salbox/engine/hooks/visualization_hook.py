@@ -79,7 +79,7 @@ class SalVisualizationHook(Hook):
             path = sample.metainfo.get('img_path') or f'{index:06d}.png'
             stem = osp.splitext(osp.basename(path))[0]
             dataset = sample.metainfo.get('dataset_name', 'default')
-            name = f'{dataset}/{stem}'
+            name = f'{dataset}_{stem}'  # flat: LocalVisBackend cannot write into subfolders
             if self.out_dir is None:
                 visualizer.add_datasample(name, image, sample, draw_gt=self.draw_gt, step=index)
                 continue
