@@ -4,6 +4,7 @@ tools/test.py --show-dir with TensorBoard enabled; the panels, the TensorBoard e
 JSON log are then checked (and the log fed to analyze_logs.py)."""
 import glob
 import importlib.util
+import json
 import os.path as osp
 import subprocess
 import sys
@@ -95,7 +96,10 @@ def test_tensorboard_gets_losses_metrics_and_panels(project_run):
     assert [e.step for e in train.Scalars('loss')] == [1, 2, 3, 4]
     assert [e.step for e in train.Scalars('maxF')] == [2, 4]
     test = events('test')
-    assert len(test.Tags()['images']) == 3 and 'maxF' in test.Tags()['scalars']
+    assert len(test.Tags()['images']) == 3
+    assert {'test/maxF', 'test/MAE'} <= set(test.Tags()['scalars'])
+    metrics = json.loads(open(glob.glob(str(project_run / 'test' / '*' / '*.json'))[0]).read())
+    assert test.Scalars('test/maxF')[0].value == pytest.approx(metrics['maxF'], abs=1e-6)
 
 
 def test_analyze_logs_reads_the_training_log(project_run, tmp_path, capsys):

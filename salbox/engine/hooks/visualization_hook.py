@@ -9,6 +9,9 @@ image comes from the sample itself (``data_sample.ori_img``, packed by
 * ``out_dir`` set (``--show-dir``): panels are written as ``out_dir/<dataset>/<stem>.png``, and
   also sent to every non-local backend of the visualizer (e.g. TensorBoard);
 * ``out_dir`` not set: panels go to every backend (``vis_data/vis_image`` for the local one).
+
+After the test loop the metrics go to the non-local backends too (mmengine's ``LoggerHook``
+writes test metrics only to the log files), so a TensorBoard run shows the test scores.
 """
 import os.path as osp
 from typing import Optional, Sequence
@@ -62,6 +65,14 @@ class SalVisualizationHook(Hook):
         from mmengine.visualization import LocalVisBackend
         backends = getattr(visualizer, '_vis_backends', {}) or {}
         return [b for b in backends.values() if not isinstance(b, LocalVisBackend)]
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        scalars = {key: float(value) for key, value in (metrics or {}).items()
+                   if isinstance(value, (int, float)) and not isinstance(value, bool)}
+        if scalars:
+            for backend in self._remote_backends(runner.visualizer):
+                backend.add_scalars({f'test/{k}': v for k, v in scalars.items()},
+                                    step=runner.iter)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None,
                         outputs: Optional[Sequence] = None) -> None:
