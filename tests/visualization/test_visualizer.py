@@ -82,3 +82,30 @@ def test_tensorboard_backend_receives_the_panel(tmp_path):
     stored = events.Images('synthetic_000001')[0]
     assert (stored.step, stored.width, stored.height) == (2, 4 * 30, 20)
     assert events.Scalars('maxF')[0].value == pytest.approx(0.5)
+
+
+def test_hook_draws_every_interval_th_sample_from_the_sample_image(tmp_path):
+    from types import SimpleNamespace
+
+    from salbox.engine.hooks import SalVisualizationHook
+    from salbox.utils.errors import SalboxError
+    image, sample, _, _ = _sample()
+    samples = []
+    for index in range(3):
+        item = sample.clone()
+        item.ori_img = PixelData(data=torch.from_numpy(image.transpose(2, 0, 1).copy()))
+        item.set_metainfo(dict(img_path=f'/nowhere/{index:03d}.jpg', dataset_name='Set'))
+        samples.append(item)
+    runner = SimpleNamespace(visualizer=_build('vis_hook', with_titles=False), iter=0)
+    hook = SalVisualizationHook(out_dir=str(tmp_path), interval=2)
+    hook.before_test(runner)
+    hook.after_test_iter(runner, 0, outputs=samples[:2])
+    hook.after_test_iter(runner, 1, outputs=samples[2:])
+    written = sorted(p.name for p in (tmp_path / 'Set').iterdir())
+    assert written == ['000.png', '002.png']  # no file at /nowhere was needed
+    panel = cv2.imread(str(tmp_path / 'Set' / '002.png'))[:, :, ::-1]
+    assert np.array_equal(panel[:, :30], image)
+    del samples[0].ori_img
+    hook.before_test(runner)  # a new test run counts from 0 again
+    with pytest.raises(SalboxError, match='keep_ori_img=True'):
+        hook.after_test_iter(runner, 2, outputs=samples[:1])

@@ -20,22 +20,14 @@ import numpy as np
 from mmengine.hooks import Hook
 
 from salbox.registry import HOOKS
+from salbox.structures import original_image
 from salbox.utils.errors import SalboxError
 
 
 def _original_image(sample) -> np.ndarray:
-    """The sample's original image as an RGB uint8 (H, W, 3) array."""
-    try:
-        from salbox.structures import original_image
-    except ImportError:  # before the prediction path: read the field directly
-        original_image = None
-    if original_image is not None:
-        image = original_image(sample)
-    else:
-        if 'ori_img' not in sample:
-            raise SalboxError('SalVisualizationHook: the test sample has no ori_img; set '
-                              "dict(type='PackSalInputs', keep_ori_img=True) in the test pipeline")
-        image = sample.ori_img.data
+    """The sample's original image as an RGB uint8 (H, W, 3) array (a clear error when the
+    test pipeline did not pack it)."""
+    image = original_image(sample)
     return np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0))
 
 
