@@ -52,9 +52,11 @@ class SalLocalVisualizer(Visualizer):
         name: the instance name (``Visualizer.get_current_instance()`` finds it).
         vis_backends: e.g. ``[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]``.
         save_dir: where the backends write (the Runner sets the log dir).
-        overlay: add a fourth panel with the prediction blended into the image.
+        overlay: add a fourth panel with the prediction blended into the image (default off,
+            so the default panel is exactly image | ground truth | prediction, each at the
+            image's size).
         overlay_color, alpha: colour (RGB) and strength of that blend.
-        with_titles: write a caption above each panel.
+        with_titles: write a 16-pixel caption strip above each panel (default off).
     """
 
     def __init__(self,
@@ -62,10 +64,10 @@ class SalLocalVisualizer(Visualizer):
                  image: Optional[np.ndarray] = None,
                  vis_backends: Optional[Sequence[dict]] = None,
                  save_dir: Optional[str] = None,
-                 overlay: bool = True,
+                 overlay: bool = False,
                  overlay_color: Sequence[int] = (255, 0, 0),
                  alpha: float = 0.5,
-                 with_titles: bool = True,
+                 with_titles: bool = False,
                  **kwargs):
         super().__init__(name=name, image=image, vis_backends=vis_backends,
                          save_dir=save_dir, **kwargs)

@@ -136,15 +136,15 @@ def test_browse_dataset_panels_match_the_files(tmp_path):
     mask = cv2.imread(str(tmp_path / 'data/synthetic/test/masks/000000.png'), 0)
     panel = cv2.imread(str(panels[0]))  # BGR on disk, like the image file
     h, w = mask.shape
-    assert panel.shape == (16 + h, 2 * w, 3)  # caption strip, then image | ground truth
-    assert np.array_equal(panel[16:, :w], image)
-    assert np.abs(panel[16:, w:, 0].astype(int) - mask).max() <= 1
+    assert panel.shape == (h, 2 * w, 3)  # image | ground truth
+    assert np.array_equal(panel[:, :w], image)
+    assert np.abs(panel[:, w:, 0].astype(int) - mask).max() <= 1
     # Train phase: the configured 144-pixel crops, augmented.
     _load_tool('tools/analysis_tools/browse_dataset.py').main(
         [R18, '--num', '3', '--output-dir', str(tmp_path / 'train_panels'), *options,
          f'train_dataloader.dataset.data_root={tmp_path}/data/synthetic'])
     train = [cv2.imread(str(p)) for p in sorted((tmp_path / 'train_panels').iterdir())]
-    assert len(train) == 3 and all(p.shape == (16 + 144, 288, 3) for p in train)
+    assert len(train) == 3 and all(p.shape == (144, 288, 3) for p in train)
 
 
 def _write_log(path, records):

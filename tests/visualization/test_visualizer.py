@@ -32,7 +32,7 @@ def _build(name, **kwargs):
 
 def test_panels_are_image_gt_prediction_overlay(tmp_path):
     image, sample, gt, pred = _sample()
-    visualizer = _build('vis_panels', with_titles=False, alpha=0.5, overlay_color=(255, 0, 0))
+    visualizer = _build('vis_panels', overlay=True, alpha=0.5, overlay_color=(255, 0, 0))
     out_file = tmp_path / 'panel.png'
     drawn = visualizer.add_datasample('s', image, sample, out_file=str(out_file))
     w = image.shape[1]
@@ -48,7 +48,7 @@ def test_panels_are_image_gt_prediction_overlay(tmp_path):
     on_disk = cv2.imread(str(out_file))[:, :, ::-1]  # written as a normal (BGR) image file
     assert np.array_equal(on_disk, drawn)
     # without the prediction: image | ground truth only; titles add a caption strip
-    titled = _build('vis_titles', overlay=False)
+    titled = _build('vis_titles', with_titles=True)
     only_gt = titled.add_datasample('s', image, sample, draw_pred=False,
                                     out_file=str(tmp_path / 'gt.png'))
     assert only_gt.shape == (16 + 20, 2 * w, 3)
@@ -64,7 +64,7 @@ def test_without_out_file_panels_go_to_the_backends(tmp_path):
     written = glob.glob(str(tmp_path / 'vis_data' / 'vis_image' / '**' / '*.png'),
                         recursive=True)
     assert len(written) == 1 and written[0].endswith('000001_3.png')
-    assert cv2.imread(written[0]).shape == (16 + 20, 4 * 30, 3)
+    assert cv2.imread(written[0]).shape == (20, 3 * 30, 3)  # defaults: no overlay, no titles
 
 
 def test_tensorboard_backend_receives_the_panel(tmp_path):
@@ -72,7 +72,7 @@ def test_tensorboard_backend_receives_the_panel(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     image, sample, _, _ = _sample()
     visualizer = _build('vis_tb', vis_backends=[dict(type='TensorboardVisBackend')],
-                        save_dir=str(tmp_path), with_titles=False)
+                        save_dir=str(tmp_path), overlay=True)
     visualizer.add_datasample('synthetic_000001', image, sample, step=2)
     visualizer.add_scalars({'maxF': 0.5}, step=2)
     visualizer.close()
@@ -96,7 +96,7 @@ def test_hook_draws_every_interval_th_sample_from_the_sample_image(tmp_path):
         item.ori_img = PixelData(data=torch.from_numpy(image.transpose(2, 0, 1).copy()))
         item.set_metainfo(dict(img_path=f'/nowhere/{index:03d}.jpg', dataset_name='Set'))
         samples.append(item)
-    runner = SimpleNamespace(visualizer=_build('vis_hook', with_titles=False), iter=0)
+    runner = SimpleNamespace(visualizer=_build('vis_hook'), iter=0)
     hook = SalVisualizationHook(out_dir=str(tmp_path), interval=2)
     hook.before_test(runner)
     hook.after_test_iter(runner, 0, outputs=samples[:2])

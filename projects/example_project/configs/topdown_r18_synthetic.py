@@ -46,6 +46,9 @@ val_dataloader = dict(  # validate on the synthetic test split
 val_evaluator = dict(type='SODMetric')
 val_cfg = dict(type='ValLoop')
 
+# tools/test.py --show-dir panels: image | truth | prediction | overlay, with captions.
+visualizer = dict(overlay=True, with_titles=True)
+
 max_iters = 200
 optim_wrapper = dict(
     type='OptimWrapper',
