@@ -123,28 +123,44 @@ def conv_linear_flops(model: nn.Module, inputs: torch.Tensor, samples) -> int:
     return total[0]
 
 
+class quiet_mmengine:
+    """Silence mmengine's logger below ERROR inside the block: the complexity counter warns
+    about every operator it has no *activation* rule for, which says nothing about FLOPs."""
+
+    def __enter__(self):
+        import logging
+
+        from mmengine.logging import MMLogger
+        self.logger = MMLogger.get_current_instance()
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.setLevel(self.level)
+        return False
+
+
+def complexity_info(model: nn.Module, shape: Sequence[int], device: str = 'cpu',
+                    show_table: bool = False) -> dict:
+    """mmengine's ``get_model_complexity_info`` for the network forward of one image."""
+    from mmengine.analysis import get_model_complexity_info
+    inputs, samples = make_batch(1, shape, device)
+    with quiet_mmengine(), torch.no_grad():
+        return get_model_complexity_info(_TensorForward(model, samples), inputs=(inputs,),
+                                         show_table=show_table, show_arch=False)
+
+
 def count_flops(model: nn.Module, shape: Sequence[int], device: str = 'cpu'):
     """(FLOPs for one image, exact: bool). Exact means mmengine's JIT counter succeeded."""
-    import logging
-
-    from mmengine.analysis import get_model_complexity_info
-    from mmengine.logging import MMLogger
-    inputs, samples = make_batch(1, shape, device)
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)  # "unsupported operator" notes concern activations counts
     try:
-        with torch.no_grad():
-            info = get_model_complexity_info(_TensorForward(model, samples), inputs=(inputs,),
-                                             show_table=False, show_arch=False)
-        return int(info['flops']), True
+        return int(complexity_info(model, shape, device)['flops']), True
     except Exception as err:  # tracing can fail on custom ops: fall back, say so
         print(f'note: mmengine FLOP counter failed ({type(err).__name__}: '
               f'{str(err).splitlines()[0][:120]}); counting Conv2d/Linear layers only',
               file=sys.stderr)
+        inputs, samples = make_batch(1, shape, device)
         return conv_linear_flops(model, inputs, samples), False
-    finally:
-        logger.setLevel(level)
 
 
 # ----------------------------------------------------------------------------- speed

@@ -44,11 +44,7 @@ def main(argv=None):
     if not exact:
         print('The JIT counter could not trace this model: only Conv2d/Linear layers are counted.')
     if args.table and exact:
-        from mmengine.analysis import get_model_complexity_info
-        inputs, samples = benchmark.make_batch(1, args.shape, args.device)
-        info = get_model_complexity_info(benchmark._TensorForward(model, samples),
-                                         inputs=(inputs,), show_table=True, show_arch=False)
-        print(info['out_table'])
+        print(benchmark.complexity_info(model, args.shape, args.device, True)['out_table'])
     return dict(flops=flops, params=total, exact=exact)
 
 
