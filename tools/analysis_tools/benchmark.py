@@ -210,12 +210,27 @@ def benchmark_config(config: str, checkpoint: Optional[str], shape: Sequence[int
                      batch_size: int, device: str = 'cpu', mode: str = 'tensor',
                      warmup: int = 2, iters: int = 5, repeat: int = 1,
                      flops_only: bool = False, cfg_options: Optional[dict] = None) -> dict:
-    """One row of measurements (numbers and their formatted cells)."""
-    model = build_model(config, checkpoint, device, cfg_options)
+    """One row of measurements (numbers and their formatted cells).
+
+    A post-processor that cannot be built without its own weights (e.g. a learned promoter
+    pointing at a checkpoint that does not exist yet) does not stop a ``tensor``-mode
+    measurement, which never runs post-processors: the model is rebuilt without them and the
+    row says so."""
+    from salbox.utils.errors import SalboxError
+    note = None
+    try:
+        model = build_model(config, checkpoint, device, cfg_options)
+    except (SalboxError, FileNotFoundError) as err:
+        if mode != 'tensor' or checkpoint is not None:
+            raise
+        options = dict(cfg_options or {}, **{'model.postprocessors': []})
+        model = build_model(config, None, device, options)
+        note = f'without post-processors ({str(err).splitlines()[0][:80]})'
+        print(f'note: {relative_config(config)}: built {note}', file=sys.stderr)
     total, trainable = count_parameters(model)
     flops, exact = count_flops(model, shape, device)
     row = dict(config=relative_config(config), shape=tuple(shape), params=total,
-               trainable=trainable, flops=flops, flops_exact=exact)
+               trainable=trainable, flops=flops, flops_exact=exact, note=note)
     if not flops_only:
         row['fps_1'] = images_per_second(model, shape, 1, device, mode, warmup, iters, repeat)
         row['fps_n'] = (row['fps_1'] if batch_size == 1 else
@@ -231,6 +246,8 @@ def format_row(row: dict) -> str:
     params = human(row['params'])
     if row['trainable'] != row['params']:
         params += f" ({human(row['trainable'])} trainable)"
+    if row.get('note'):
+        params += ' (no post-processors)'  # their weights were missing: see the note
     flops = ('' if row['flops_exact'] else '>= ') + human(row['flops'])
     fps_1 = f"{row['fps_1']:.2f}" if 'fps_1' in row else '-'
     fps_n = f"{row['fps_n']:.2f}" if 'fps_n' in row else '-'
