@@ -99,6 +99,17 @@ def test_all_configs_mode_updates_only_the_marked_table(tmp_path, capsys):
     configs.mkdir()
     (configs / 'small.py').write_text(f"_base_ = ['{R18}']\n")
     (configs / 'broken.py').write_text("_base_ = ['does_not_exist.py']\n")
+    (configs / 'needs_weights.py').write_text(
+        f"_base_ = ['{R18}']\nmodel = dict(postprocessors=[dict(type='NeedsWeightsStub')])\n")
+    from salbox.models.postprocessors.base import BasePostProcessor
+    from salbox.registry import MODELS
+    from salbox.utils.errors import SalboxError
+
+    @MODELS.register_module(force=True)
+    class NeedsWeightsStub(BasePostProcessor):  # a learned post-processor not trained yet
+        def __init__(self):
+            raise SalboxError('checkpoint not found: promoter.pth')
+
     doc = tmp_path / 'zoo.md'
     doc.write_text('# Zoo\nbefore\n<!-- benchmark-table:start -->\nold\n'
                    '<!-- benchmark-table:end -->\nafter\n')
@@ -111,6 +122,8 @@ def test_all_configs_mode_updates_only_the_marked_table(tmp_path, capsys):
     broken = [line for line in text.splitlines() if 'broken.py' in line][0]
     assert '| 32x32 | 12.08 M |' in small and '| - | - |' in small
     assert 'error:' in broken
+    stub = [line for line in text.splitlines() if 'needs_weights.py' in line][0]
+    assert '| 12.08 M (no post-processors) |' in stub  # tensor mode never runs them
 
 
 def test_print_config_applies_options_and_saves(tmp_path):
