@@ -5,7 +5,6 @@ import json
 import os.path as osp
 import subprocess
 import sys
-import textwrap
 
 import cv2
 import numpy as np
