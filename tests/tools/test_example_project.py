@@ -98,7 +98,8 @@ def test_tensorboard_gets_losses_metrics_and_panels(project_run):
     test = events('test')
     assert len(test.Tags()['images']) == 3
     assert {'test/maxF', 'test/MAE'} <= set(test.Tags()['scalars'])
-    metrics = json.loads(open(glob.glob(str(project_run / 'test' / '*' / '*.json'))[0]).read())
+    log = glob.glob(str(project_run / 'test' / '[0-9]*' / '[0-9]*.json'))[0]  # mmengine's
+    metrics = json.loads(open(log).read())
     assert test.Scalars('test/maxF')[0].value == pytest.approx(metrics['maxF'], abs=1e-6)
 
 
