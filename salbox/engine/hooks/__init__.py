@@ -1,3 +1,3 @@
-from .visualization_hook import SalVisualizationHook
+from .visualization_hook import SalVisualizationHook, make_panel
 
-__all__ = ['SalVisualizationHook']
+__all__ = ['SalVisualizationHook', 'make_panel']
