@@ -87,7 +87,7 @@ def image_size(path: str, what: str = 'image') -> Tuple[int, int]:
     """(width, height) of an image file from its header; ``DataError`` naming it if unreadable."""
     size = header_size(_read_bytes(path, what))
     if size is None:
-        raise DataError(f'cannot read the header of {what} file {path}: not an image or an '
+        raise DataError(f'cannot read the {what} header of {path}: not an image or an '
                         'unsupported format')
     return size
 
