@@ -212,9 +212,10 @@ class SalientObjectDataset(BaseDataset):
         limit = max_image_pixels()
         for img_path, gt_path in pairs:
             sizes = []
+            # Images are loaded with their EXIF orientation applied (LoadSalImageFromFile).
             for path, what in ((img_path, 'image'), (gt_path, 'mask')):
                 try:
-                    sizes.append(header_image_size(path, what))
+                    sizes.append(header_image_size(path, what, oriented=what == 'image'))
                 except DataError as error:
                     unreadable.append(str(error))
                     continue
@@ -242,5 +243,5 @@ class SalientObjectDataset(BaseDataset):
 
 
 def _header_size(path: str) -> Tuple[int, int]:
-    """(width, height) from the file header only (the stored grid, before EXIF orientation)."""
-    return header_image_size(path)
+    """(width, height) from the file header only, after EXIF orientation (as images load)."""
+    return header_image_size(path, oriented=True)

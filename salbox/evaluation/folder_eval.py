@@ -57,7 +57,7 @@ class EvaluationInputError(ValueError):
     def __init__(self, reports: Sequence[MatchReport]):
         self.reports = list(reports)
         text = '\n'.join(r.describe() for r in self.reports if r.has_problems)
-        super().__init__('maps and masks do not match:\n' + text
+        super().__init__('problems with the maps and masks:\n' + text
                          + '\nFix the folders or suffixes, or ask to evaluate the remaining '
                          'pairs (skip_problems=True / --skip-missing).')
 

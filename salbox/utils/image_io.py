@@ -83,13 +83,20 @@ def header_size(data: np.ndarray) -> Optional[Tuple[int, int]]:
     return image.size
 
 
-def image_size(path: str, what: str = 'image') -> Tuple[int, int]:
-    """(width, height) of an image file from its header; ``DataError`` naming it if unreadable."""
-    size = header_size(_read_bytes(path, what))
+def image_size(path: str, what: str = 'image', oriented: bool = False) -> Tuple[int, int]:
+    """(width, height) of an image file from its header; ``DataError`` naming it if unreadable.
+
+    ``oriented``: the size after applying the EXIF orientation (swapped for orientations 5-8),
+    i.e. the size ``decode_image(..., apply_exif_orientation=True)`` returns.
+    """
+    data = _read_bytes(path, what)
+    size = header_size(data)
     if size is None:
         raise DataError(f'cannot read the {what} header of {path}: not an image or an '
                         'unsupported format')
-    return size
+    if oriented and data[:2].tobytes() == _JPEG_MAGIC and exif_orientation(data) >= 5:
+        size = size[::-1]
+    return tuple(size)
 
 
 def exif_orientation(data: np.ndarray) -> int:
