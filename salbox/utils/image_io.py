@@ -94,7 +94,7 @@ def image_size(path: str, what: str = 'image', oriented: bool = False) -> Tuple[
     if size is None:
         raise DataError(f'cannot read the {what} header of {path}: not an image or an '
                         'unsupported format')
-    if oriented and data[:2].tobytes() == _JPEG_MAGIC and exif_orientation(data) >= 5:
+    if oriented and exif_orientation(data) >= 5:
         size = size[::-1]
     return tuple(size)
 
