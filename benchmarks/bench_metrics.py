@@ -22,8 +22,9 @@ Pairs:
 a user would: ``tools/eval_maps.py`` (full suite, tables, curves and figures) against a
 PySODMetrics script (read with ``cv2.imread``, five evaluators); start-up included.
 
-``--memory 500,5000``: peak resident memory of ``tools/eval_maps.py``-style evaluation
-(``evaluate_folder``) of N generated 96x128 pairs, each N in its own process, in one run.
+``--memory 500,5000``: peak resident memory (``VmHWM``) of ``tools/eval_maps.py``-style
+evaluation (``evaluate_folder``) of N generated 96x128 pairs, each N in its own process, in
+one run.
 """
 import argparse
 import glob
@@ -154,12 +155,21 @@ results = [e.get_results() for e in evaluators]
 print('wFm', results[4]['wfm'])
 """
 
+# Peak RSS from /proc/self/status VmHWM: ru_maxrss would carry over the parent's peak
+# across fork + exec on Linux.
 MEMORY_SCRIPT = """
-import resource, sys
+import sys
 sys.path.insert(0, sys.argv[3])
 from salbox.evaluation import evaluate_folder
+
+def peak_kb():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1])
+
+before = peak_kb()
 scores, curves = evaluate_folder(sys.argv[2], sys.argv[1])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, scores['wF'])
+print(peak_kb(), before, scores['wF'])
 """
 
 
@@ -215,14 +225,14 @@ def memory(counts):
     print('peak resident memory of evaluate_folder (tools/eval_maps.py path), 96x128 pairs')
     rows = []
     for count in counts:
-        pairs = [structured_pair(rng, 96, 128) for _ in range(count)]
         with tempfile.TemporaryDirectory() as tmp:
+            pairs = (structured_pair(rng, 96, 128) for _ in range(count))  # never all in memory
             gt_dir, pred_dir = write_pairs(pairs, tmp)
-            del pairs
             seconds, out = _run([sys.executable, '-c', MEMORY_SCRIPT, gt_dir, pred_dir, repo])
-        peak_kb = int(out.split()[0])
+        peak_kb, start_kb = (int(v) for v in out.split()[:2])
         rows.append((count, peak_kb))
-        print(f'  {count:6d} pairs: peak RSS {peak_kb / 1024:8.1f} MB   ({seconds:.1f} s)')
+        print(f'  {count:6d} pairs: peak RSS {peak_kb / 1024:8.1f} MB (after imports '
+              f'{start_kb / 1024:.1f} MB)   ({seconds:.1f} s)')
     if len(rows) > 1:
         (n0, m0), (n1, m1) = rows[0], rows[-1]
         print(f'  growth {n0} -> {n1} pairs: {(m1 - m0) / 1024:+.1f} MB '

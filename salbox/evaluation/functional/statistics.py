@@ -6,6 +6,7 @@ rebuilt from those counts at aggregation, vectorised over images. Nothing keeps 
 """
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+import cv2
 import numpy as np
 
 from ..protocols import EvalProtocol, get_protocol
@@ -23,6 +24,7 @@ CURVE_METRICS = frozenset({'maxF', 'meanF', 'maxEm', 'meanEm'})
 CURVE_NAMES = ('thresholds', 'precision', 'recall', 'fmeasure', 'emeasure')
 
 ProtocolLike = Union[str, dict, EvalProtocol, None]
+_EXACT_FLOAT32_COUNT = 2 ** 24  # cv2.calcHist counts in float32: exact below 2^24 pixels
 
 
 def check_metrics(metrics: Union[str, Iterable[str], None]) -> Tuple[str, ...]:
@@ -66,15 +68,24 @@ class PreparedPair:
     def value_counts(self):
         """Foreground and background pixel counts of every 8-bit level of the map."""
         if self._value_counts is None:
-            counts = np.bincount(self.level_index().ravel(), minlength=512)
-            self._value_counts = counts[256:], counts[:256]
+            if self.pred_u8.size < _EXACT_FLOAT32_COUNT:  # cv2 counts in float32
+                hist = [self.pred_u8]
+                fg = cv2.calcHist(hist, [0], self.gt.view(np.uint8), [256], [0, 256])
+                total = cv2.calcHist(hist, [0], None, [256], [0, 256])
+                fg, total = fg.ravel().astype(np.int64), total.ravel().astype(np.int64)
+                self._value_counts = fg, total - fg
+            else:
+                counts = np.bincount(self.level_index().ravel(), minlength=512)
+                self._value_counts = counts[256:], counts[:256]
         return self._value_counts
 
     def mae(self) -> float:
         """``mean(|mae_pred - mae_gt|)``, from the error table when there is one."""
         if self.mae_table is None:
             return mae(self.mae_pred, self.mae_gt)
-        return float(np.mean(self.mae_table[self.level_index()]))
+        errors = lookup(self.pred_u8, self.mae_table[:256])
+        np.copyto(errors, lookup(self.pred_u8, self.mae_table[256:]), where=self.gt)
+        return float(np.mean(errors))
 
     def level_histograms(self, protocol: EvalProtocol):
         """Foreground/background counts per threshold level (see ``threshold_levels``)."""
@@ -129,15 +140,24 @@ def prepare_pair(pred: np.ndarray, gt: np.ndarray, protocol: ProtocolLike = None
     return PreparedPair(pred_norm, gt_mask, mae_pred, mae_gt)
 
 
+def lookup(levels: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[levels]`` for an 8-bit image and a 256-entry table (cv2.LUT: a copy of the
+    table's values, several times faster than numpy's fancy indexing)."""
+    if table.dtype == bool:
+        return cv2.LUT(levels, table.view(np.uint8)).view(bool)
+    return cv2.LUT(levels, table)
+
+
 def _prepare_8bit(pred_u8: np.ndarray, gt_u8: np.ndarray, protocol: EvalProtocol) -> PreparedPair:
+    pred_u8, gt_u8 = np.ascontiguousarray(pred_u8), np.ascontiguousarray(gt_u8)
     lut = normalization_lut(pred_u8, protocol.normalize)
-    pred_norm = lut[pred_u8]
-    gt_mask = binarize(UNIT_LEVELS, protocol.gt_threshold, protocol.gt_compare)[gt_u8]
+    pred_norm = lookup(pred_u8, lut)
+    gt_mask = lookup(gt_u8, binarize(UNIT_LEVELS, protocol.gt_threshold, protocol.gt_compare))
     if protocol.mae_normalization == protocol.normalize:
         mae_pred = pred_norm
     else:
-        mae_pred = normalization_lut(pred_u8, protocol.mae_normalization)[pred_u8]
-    mae_gt = UNIT_LEVELS[gt_u8] if protocol.mae_gt == 'soft' else gt_mask
+        mae_pred = lookup(pred_u8, normalization_lut(pred_u8, protocol.mae_normalization))
+    mae_gt = lookup(gt_u8, UNIT_LEVELS) if protocol.mae_gt == 'soft' else gt_mask
     mae_table = None
     if protocol.mae_gt == 'binary' and protocol.mae_normalization == protocol.normalize:
         # |p - 0| on the background, |p - 1| on the mask: the same float operations.

@@ -131,13 +131,12 @@ def importance_of_squared(squared: np.ndarray) -> np.ndarray:
 def weighted_fmeasure(pred: np.ndarray, gt: np.ndarray, beta: float = 1.0) -> float:
     """Weighted F-measure of a [0, 1] float map against a boolean mask (0 for an empty mask)."""
     gt = np.ascontiguousarray(gt, dtype=bool)
-    rows = np.flatnonzero(gt.any(axis=1))
-    if rows.size == 0:
+    left, top, width, height = cv2.boundingRect(gt.view(np.uint8))
+    if width == 0:
         return 0.0
-    cols = np.flatnonzero(gt.any(axis=0))
     h, w = gt.shape
-    y0, y1 = max(rows[0] - _HALF, 0), min(rows[-1] + _HALF + 1, h)
-    x0, x1 = max(cols[0] - _HALF, 0), min(cols[-1] + _HALF + 1, w)
+    y0, y1 = max(top - _HALF, 0), min(top + height + _HALF, h)
+    x0, x1 = max(left - _HALF, 0), min(left + width + _HALF, w)
     box_gt = np.ascontiguousarray(gt[y0:y1, x0:x1])
     error = np.abs(pred[y0:y1, x0:x1] - box_gt)
 
