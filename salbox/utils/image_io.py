@@ -83,14 +83,31 @@ def header_size(data: np.ndarray) -> Optional[Tuple[int, int]]:
     return image.size
 
 
+_HEADER_BYTES = 1 << 16  # PNG/BMP headers, and JPEG headers with their EXIF block, fit
+
+
+def _read_head(path: str, what: str) -> np.ndarray:
+    """The first 64 kB of a file (the whole file if smaller), with the same errors."""
+    if not osp.isfile(path):
+        raise DataError(f'{what} file not found: {path}')
+    data = np.fromfile(path, dtype=np.uint8, count=_HEADER_BYTES)
+    if data.size == 0:
+        raise DataError(f'{what} file {path} is empty (0 bytes)')
+    return data
+
+
 def image_size(path: str, what: str = 'image', oriented: bool = False) -> Tuple[int, int]:
     """(width, height) of an image file from its header; ``DataError`` naming it if unreadable.
 
+    Reads the first 64 kB only (the whole file when a longer header needs it).
     ``oriented``: the size after applying the EXIF orientation (swapped for orientations 5-8),
     i.e. the size ``decode_image(..., apply_exif_orientation=True)`` returns.
     """
-    data = _read_bytes(path, what)
+    data = _read_head(path, what)
     size = header_size(data)
+    if size is None and data.size == _HEADER_BYTES:
+        data = _read_bytes(path, what)
+        size = header_size(data)
     if size is None:
         raise DataError(f'cannot read the {what} header of {path}: not an image or an '
                         'unsupported format')

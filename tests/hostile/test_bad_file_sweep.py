@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import H, W, mask_array, write_bad_files
+from hostile_files import H, W, mask_array, write_bad_files
 
 from salbox.datasets import SalientObjectDataset
 from salbox.utils.errors import DataError, DatasetNotFoundError
@@ -204,8 +204,13 @@ def test_infer_writes_converted_kinds_and_lists_every_bad_image(tmp_path, bad_fi
 
 
 def _run_test_tool(argv):
-    import test as test_tool  # tools/test.py
-    return test_tool.main(argv)
+    """tools/test.py's main, loaded by path (``test`` is also a standard-library package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('salbox_tools_test',
+                                                  osp.join(REPO, 'tools', 'test.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.main(argv)
 
 
 def test_test_tool_names_the_bad_files(tmp_path, bad_files, tiny_model):

@@ -2,7 +2,7 @@
 the file, or a documented conversion checked against Pillow (an independent decoder)."""
 import numpy as np
 import pytest
-from conftest import H, W, picture
+from hostile_files import H, W, picture
 from PIL import Image, ImageOps
 
 from salbox.utils.errors import DataError
