@@ -30,6 +30,7 @@ import argparse
 import glob
 import os
 import os.path as osp
+import resource
 import subprocess
 import tempfile
 import sys
@@ -183,13 +184,19 @@ def write_pairs(pairs, root):
     return gt_dir, pred_dir
 
 
-def _run(command):
-    wall = time.perf_counter()
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(command, with_cpu=False):
+    """Run a process; (wall seconds[, CPU seconds of the child], stdout)."""
+    wall, cpu = time.perf_counter(), _children_cpu()
     result = subprocess.run(command, capture_output=True, text=True, env=_env())
-    seconds = time.perf_counter() - wall
+    seconds, cpu = time.perf_counter() - wall, _children_cpu() - cpu
     if result.returncode != 0:
         raise SystemExit(f'{command[:3]} failed:\n{result.stderr[-2000:]}')
-    return seconds, result.stdout
+    return (seconds, cpu, result.stdout) if with_cpu else (seconds, result.stdout)
 
 
 def _env():
@@ -205,17 +212,19 @@ def end_to_end(pairs, rounds, label):
                     f'D={gt_dir}', '--pred', f'salbox=D:{pred_dir}', '--out',
                     osp.join(tmp, 'out'), '--no-progress']
         ref_cmd = [sys.executable, '-c', REFERENCE_SCRIPT, gt_dir, pred_dir]
-        best_ref = best_ours = float('inf')
+        best_ref = best_ours = cpu_ref = cpu_ours = float('inf')
         for _ in range(rounds):
-            seconds, ref_out = _run(ref_cmd)
-            best_ref = min(best_ref, seconds)
-            seconds, ours_out = _run(ours_cmd)
-            best_ours = min(best_ours, seconds)
+            seconds, cpu, _ = _run(ref_cmd, with_cpu=True)
+            best_ref, cpu_ref = min(best_ref, seconds), min(cpu_ref, cpu)
+            seconds, cpu, _ = _run(ours_cmd, with_cpu=True)
+            best_ours, cpu_ours = min(best_ours, seconds), min(cpu_ours, cpu)
     print(f'end to end, {len(pairs)} {label} pairs written as PNG, one process each, '
           f'start-up included, best of {rounds} rounds')
-    print(f'  pysodmetrics 1.6.2 script      : {best_ref:8.2f} s')
-    print(f'  tools/eval_maps.py (full suite): {best_ours:8.2f} s')
-    print(f'  speed-up                       : {best_ref / best_ours:8.2f}x')
+    print('                                     wall s    CPU s (user+sys)')
+    print(f'  pysodmetrics 1.6.2 script      : {best_ref:8.2f}  {cpu_ref:8.2f}')
+    print(f'  tools/eval_maps.py (full suite): {best_ours:8.2f}  {cpu_ours:8.2f}')
+    print(f'  speed-up                       : {best_ref / best_ours:7.2f}x  '
+          f'{cpu_ref / cpu_ours:7.2f}x')
     return 0
 
 
