@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from hostile_files import H, W, mask_array, write_bad_files
+from hostile_files import H, W, mask_array
 
 from salbox.datasets import SalientObjectDataset
 from salbox.utils.errors import DataError, DatasetNotFoundError

@@ -4,7 +4,7 @@ An image is reduced to a few scalars plus two histograms of threshold levels (fo
 background pixels, ``n`` counts each); every threshold-based score (P, R, F, E curves) is
 rebuilt from those counts at aggregation, vectorised over images. Nothing keeps whole maps.
 """
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
