@@ -10,7 +10,9 @@ table (a row per data set and method, a column per metric, the protocol named) a
 ``OUT/results.json`` (``{dataset: {method: {metric: value}}}``), ``results.csv``,
 ``results.md``, ``curves.json`` and one PR + F-threshold figure per data set
 (``curves_<dataset>.png/.pdf``). Missing or mismatched files are listed by name and stop the
-run (exit code 2) unless ``--skip-missing`` asks to evaluate the remaining pairs.
+run (exit code 2) unless ``--skip-missing`` asks to evaluate the remaining pairs; files that
+cannot be decoded (empty, truncated, not an image, too large) are all listed at the end of
+the run (``OUT/problems.json`` holds every name). See docs/bad_input.md.
 """
 import argparse
 import ast
@@ -131,7 +133,8 @@ def main(argv=None) -> int:
 def _write_problems(out_dir: str, reports) -> None:
     problems = [dict(method=r.method, dataset=r.dataset, matched=len(r.pairs),
                      missing_maps=r.missing_maps, unmatched_maps=r.unmatched_maps,
-                     size_mismatches=r.size_mismatches) for r in reports if r.has_problems]
+                     size_mismatches=r.size_mismatches, unreadable=r.unreadable)
+                for r in reports if r.has_problems]
     os.makedirs(out_dir, exist_ok=True)
     with open(osp.join(out_dir, 'problems.json'), 'w') as f:
         json.dump(problems, f, indent=2)

@@ -11,10 +11,11 @@ import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.dataset import BaseDataset
-from PIL import Image
 
 from salbox.registry import DATASETS
 from salbox.utils.errors import DataError, DatasetNotFoundError
+from salbox.utils.image_io import MAX_PIXELS_ENV, max_image_pixels
+from salbox.utils.image_io import image_size as header_image_size
 
 DOCS_HINT = 'docs/datasets.md'
 MAX_NAMES_SHOWN = 5
@@ -206,21 +207,41 @@ class SalientObjectDataset(BaseDataset):
         warnings.warn(message + '; only the complete pairs are used', stacklevel=2)
 
     def _check_sizes(self, pairs: Sequence[Tuple[str, str]]) -> None:
-        mismatched = []
+        """Read every header; list every unreadable, oversized or mismatched file at once."""
+        unreadable, too_large, mismatched = [], [], []
+        limit = max_image_pixels()
         for img_path, gt_path in pairs:
-            img_size, gt_size = _header_size(img_path), _header_size(gt_path)
-            if img_size != gt_size:
+            sizes = []
+            # Images are loaded with their EXIF orientation applied (LoadSalImageFromFile).
+            for path, what in ((img_path, 'image'), (gt_path, 'mask')):
+                try:
+                    sizes.append(header_image_size(path, what, oriented=what == 'image'))
+                except DataError as error:
+                    unreadable.append(str(error))
+                    continue
+                if sizes[-1][0] * sizes[-1][1] > limit:
+                    too_large.append(f'{path} ({sizes[-1][0]}x{sizes[-1][1]})')
+            if len(sizes) == 2 and sizes[0] != sizes[1]:
+                img_size, gt_size = sizes
                 mismatched.append(f'{osp.basename(img_path)} {img_size[0]}x{img_size[1]} vs '
                                   f'{osp.basename(gt_path)} {gt_size[0]}x{gt_size[1]}')
+        problems = []
+        if unreadable:
+            problems.append(f'{_plural(len(unreadable), "unreadable file")}:\n  '
+                            + '\n  '.join(unreadable))
+        if too_large:
+            problems.append(f'{_plural(len(too_large), "image")} above the '
+                            f'{limit / 1e6:.0f} MP limit ({MAX_PIXELS_ENV}):\n  '
+                            + '\n  '.join(too_large))
         if mismatched:
-            raise DataError(f'{self.dataset_name}: {_plural(len(mismatched), "image")} and '
-                            f'mask differ in size (W x H): {_short_list(mismatched)}')
+            problems.append(f'{_plural(len(mismatched), "image")} and mask differ in size '
+                            '(W x H):\n  ' + '\n  '.join(mismatched))
+        if problems:
+            raise DataError(f'{self.dataset_name}: {len(pairs)} pairs scanned, '
+                            + '; '.join(p.split(':')[0] for p in problems) + '\n'
+                            + '\n'.join(problems))
 
 
 def _header_size(path: str) -> Tuple[int, int]:
-    """(width, height) from the file header only (EXIF orientation ignored, as the loaders do)."""
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except Exception as err:  # PIL raises several types for unreadable files
-        raise DataError(f'cannot read the image header of {path}: {err}') from None
+    """(width, height) from the file header only, after EXIF orientation (as images load)."""
+    return header_image_size(path, oriented=True)

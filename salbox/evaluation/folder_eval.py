@@ -3,14 +3,21 @@
 Maps are matched to masks by file stem (``<stem><pred_suffix>`` against
 ``<stem><gt_suffix>``). Masks without a map, maps without a mask and pairs of different
 sizes (when the protocol does not resize) are reported by name; evaluation then stops unless
-``skip_problems=True``, which evaluates the remaining pairs.
+``skip_problems=True``, which evaluates the remaining pairs. Files that cannot be decoded
+(zero bytes, truncated, not an image) are found while evaluating: every pair is still
+read, and all unreadable files are listed together at the end (an error, or with
+``skip_problems=True`` a warning about pairs left out).
+
+Memory does not grow with the number of images: pairs are read, reduced to statistics and
+added to a ``StatisticsAccumulator`` one at a time.
 """
 import multiprocessing
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from .functional.statistics import aggregate_statistics, check_metrics, image_statistics
+from salbox.utils.errors import DataError
+from .functional.statistics import StatisticsAccumulator, check_metrics, image_statistics
 from .map_io import image_size, list_maps, read_map
 from .protocols import get_protocol
 
@@ -24,16 +31,19 @@ class MatchReport:
     missing_maps: List[str] = field(default_factory=list)  # masks without a map
     unmatched_maps: List[str] = field(default_factory=list)  # maps without a mask
     size_mismatches: List[str] = field(default_factory=list)  # 'stem: pred HxW vs gt HxW'
+    unreadable: List[str] = field(default_factory=list)  # 'path: reason'
 
     @property
     def has_problems(self) -> bool:
-        return bool(self.missing_maps or self.unmatched_maps or self.size_mismatches)
+        return bool(self.missing_maps or self.unmatched_maps or self.size_mismatches
+                    or self.unreadable)
 
     def describe(self, limit: int = 20) -> str:
         lines = [f'[{self.method} on {self.dataset}] {len(self.pairs)} pairs matched']
         for title, names in (('masks without a map', self.missing_maps),
                              ('maps without a mask', self.unmatched_maps),
-                             ('size mismatches', self.size_mismatches)):
+                             ('size mismatches', self.size_mismatches),
+                             ('unreadable files', self.unreadable)):
             if names:
                 shown = ', '.join(names[:limit])
                 more = f' ... and {len(names) - limit} more' if len(names) > limit else ''
@@ -47,7 +57,7 @@ class EvaluationInputError(ValueError):
     def __init__(self, reports: Sequence[MatchReport]):
         self.reports = list(reports)
         text = '\n'.join(r.describe() for r in self.reports if r.has_problems)
-        super().__init__('maps and masks do not match:\n' + text
+        super().__init__('problems with the maps and masks:\n' + text
                          + '\nFix the folders or suffixes, or ask to evaluate the remaining '
                          'pairs (skip_problems=True / --skip-missing).')
 
@@ -70,7 +80,9 @@ def match_folder(pred_dir: str, gt_dir: str, gt_suffix: str = '.png', pred_suffi
             continue
         if check_sizes:
             pred_hw, gt_hw = image_size(maps[stem]), image_size(gt_path)
-            if pred_hw != gt_hw:
+            if pred_hw is None or gt_hw is None:
+                pass  # an unreadable header: named when the pair is decoded
+            elif pred_hw != gt_hw:
                 report.size_mismatches.append(f'{stem} (map {pred_hw[0]}x{pred_hw[1]}, '
                                               f'mask {gt_hw[0]}x{gt_hw[1]})')
                 continue
@@ -79,13 +91,25 @@ def match_folder(pred_dir: str, gt_dir: str, gt_suffix: str = '.png', pred_suffi
 
 
 def _pair_statistics(task):
+    """Statistics of one pair, or ``(None, problems)`` naming the files that cannot be read."""
     pred_path, gt_path, protocol, metrics, keep_curves = task
-    return image_statistics(read_map(pred_path), read_map(gt_path), protocol, metrics,
-                            keep_curves, where=pred_path)
+    images, problems = [], []
+    for path in (pred_path, gt_path):
+        try:
+            images.append(read_map(path))
+        except (DataError, FileNotFoundError, ValueError) as error:
+            problems.append(str(error))
+    if problems:
+        return None, problems
+    try:
+        return image_statistics(images[0], images[1], protocol, metrics, keep_curves,
+                                where=pred_path), []
+    except ValueError as error:  # e.g. sizes differ although the headers agreed
+        return None, [str(error)]
 
 
-def _statistics(tasks, workers: int, progress: bool, label: str) -> List[dict]:
-    iterator = None
+def _statistics(tasks, workers: int, progress: bool, label: str) -> Iterator[tuple]:
+    """Yield ``(stats or None, problems)`` per task, in order, one at a time."""
     pool = None
     if workers and workers > 1 and len(tasks) > 1:
         pool = multiprocessing.get_context('fork').Pool(workers)
@@ -97,11 +121,23 @@ def _statistics(tasks, workers: int, progress: bool, label: str) -> List[dict]:
         from tqdm import tqdm
         iterator = tqdm(iterator, total=len(tasks), desc=label, unit='img', dynamic_ncols=True)
     try:
-        return list(iterator)
+        yield from iterator
     finally:
         if pool is not None:
             pool.close()
             pool.join()
+
+
+def _accumulate(report: MatchReport, tasks, protocol, metrics, workers: int, progress: bool):
+    """Feed every readable pair to an accumulator; record unreadable files in ``report``."""
+    accumulator = StatisticsAccumulator(protocol, metrics)
+    for stats, problems in _statistics(tasks, workers, progress,
+                                       f'{report.method} on {report.dataset}'):
+        if stats is None:
+            report.unreadable.extend(p for p in problems if p not in report.unreadable)
+        else:
+            accumulator.add(stats)
+    return accumulator
 
 
 def evaluate_folders(gt_dirs: Mapping[str, str],
@@ -144,12 +180,20 @@ def evaluate_folders(gt_dirs: Mapping[str, str],
         raise EvaluationInputError(reports)
     scores: Dict[str, Dict[str, dict]] = OrderedDict((d, OrderedDict()) for d in gt_dirs)
     curves: Dict[str, Dict[str, dict]] = OrderedDict((d, OrderedDict()) for d in gt_dirs)
+    accumulators = []
     for report in reports:
         if not report.pairs:
             raise ValueError(f'no pair left to evaluate for {report.method} on {report.dataset}')
         tasks = [(pred, gt, protocol, metrics, keep_curves) for _, pred, gt in report.pairs]
-        stats = _statistics(tasks, workers, progress, f'{report.method} on {report.dataset}')
-        values, dataset_curves = aggregate_statistics(stats, protocol, metrics)
+        accumulators.append(_accumulate(report, tasks, protocol, metrics, workers, progress))
+    # Every pair has been read: now list every unreadable file at once.
+    if any(r.unreadable for r in reports) and not skip_problems:
+        raise EvaluationInputError(reports)
+    for report, accumulator in zip(reports, accumulators):
+        if not accumulator.count:
+            raise ValueError(f'no readable pair left to evaluate for {report.method} on '
+                             f'{report.dataset}')
+        values, dataset_curves = accumulator.result()
         scores[report.dataset][report.method] = values
         if dataset_curves is not None:
             curves[report.dataset][report.method] = dataset_curves

@@ -1,24 +1,28 @@
 """Reading and writing 8-bit saliency maps, and matching map files to masks by name."""
 import os
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
 
+from salbox.utils.errors import DataError
+from salbox.utils.image_io import decode_image
+from salbox.utils.image_io import image_size as header_image_size
 from .functional.prepare import to_uint8
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
 
-def read_map(path: str) -> np.ndarray:
-    """Read a grey map as uint8 (colour files are converted, as PySODMetrics' examples do)."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'map file not found: {path}')
-    saliency = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
-    if saliency is None:
-        raise ValueError(f'cannot read {path} as an image')
-    return saliency
+def read_map(path: str, what: str = 'map') -> np.ndarray:
+    """Read a grey map as uint8 (colour files are converted, as PySODMetrics' examples do).
+
+    Decoded by ``salbox.utils.image_io.decode_image`` (mode ``'grey'``, EXIF ignored: the
+    stored grid, as the header size): a missing, empty, truncated or oversized file raises a
+    ``DataError`` naming it; 16-bit files are divided by 256, palette and RGBA files become
+    grey (ITU-R 601 luma, alpha dropped).
+    """
+    return decode_image(path, 'grey', apply_exif_orientation=False, what=what)
 
 
 def write_map(path: str, saliency) -> str:
@@ -34,15 +38,14 @@ def write_map(path: str, saliency) -> str:
     return path
 
 
-def image_size(path: str) -> Tuple[int, int]:
-    """(height, width) of an image file, read from its header when possible."""
+def image_size(path: str) -> Optional[Tuple[int, int]]:
+    """(height, width) of an image file from its header, or ``None`` when it cannot be read
+    (the file is then named when it is decoded)."""
     try:
-        from PIL import Image
-        with Image.open(path) as image:
-            width, height = image.size
-        return height, width
-    except Exception:  # pragma: no cover - PIL missing or an exotic format
-        return read_map(path).shape[:2]
+        width, height = header_image_size(path, 'map')
+    except DataError:
+        return None
+    return height, width
 
 
 def list_maps(folder: str, suffix: str = '.png') -> Dict[str, str]:

@@ -1,5 +1,4 @@
 """Load an image (BGR uint8) and its saliency mask (float32 in [0, 1]) from files."""
-import os.path as osp
 from typing import Optional
 
 import cv2
@@ -8,6 +7,7 @@ from mmcv.transforms import BaseTransform
 
 from salbox.registry import TRANSFORMS
 from salbox.utils.errors import DataError
+from salbox.utils.image_io import decode_image
 
 # EXIF policy (one place for all of salbox): images are decoded with their EXIF orientation
 # APPLIED, i.e. upright as an image viewer shows them and as an annotator drew the mask on them.
@@ -17,14 +17,22 @@ _UNCHANGED = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
 
 
 def read_image_file(path: str, flags: int, what: str = 'image') -> np.ndarray:
-    """Decode ``path`` with OpenCV; a missing or undecodable file raises an error naming it."""
-    if not osp.isfile(path):
-        raise DataError(f'{what} file not found: {path}')
-    data = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(data, flags) if data.size else None
-    if img is None:
-        raise DataError(f'cannot decode {what} file {path}: empty, corrupt or not an image')
-    return img
+    """Decode ``path`` (``salbox.utils.image_io.decode_image``): a missing, empty, truncated,
+    oversized or undecodable file raises ``DataError`` naming it. ``flags`` are OpenCV's:
+    ``IMREAD_COLOR`` / ``IMREAD_GRAYSCALE`` / ``IMREAD_UNCHANGED``; EXIF orientation is applied
+    unless ``IMREAD_IGNORE_ORIENTATION`` is set (never for ``IMREAD_UNCHANGED``)."""
+    return decode_image(path, _decode_mode(flags), what=what,
+                        apply_exif_orientation=_applies_exif(flags))
+
+
+def _decode_mode(flags: int) -> str:
+    if flags == cv2.IMREAD_UNCHANGED:
+        return 'unchanged'
+    return 'color' if flags & cv2.IMREAD_COLOR else 'grey'
+
+
+def _applies_exif(flags: int) -> bool:
+    return flags != cv2.IMREAD_UNCHANGED and not flags & cv2.IMREAD_IGNORE_ORIENTATION
 
 
 @TRANSFORMS.register_module()

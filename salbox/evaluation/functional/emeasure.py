@@ -4,6 +4,11 @@ The enhanced-alignment matrix of a binary map takes only four values, so the E-m
 weighted sum of four counts; written after PySODMetrics 1.6.2 ``Emeasure`` (same arithmetic,
 same special cases: an all-background mask scores the predicted-background fraction, an
 all-foreground mask the predicted-foreground fraction).
+
+One deliberate difference: the sum is divided by ``size - 1 + eps`` (Fan's
+``sum(enhanced(:)) ./ (w*h - 1 + eps)``), which for a 1-pixel image is ``eps`` and gives
+4.5e15 in MATLAB and PySODMetrics; salbox divides a 1-pixel image's sum by 1, so the score
+stays in [0, 1]. Every larger image scores exactly as in PySODMetrics.
 """
 import numpy as np
 
@@ -46,7 +51,7 @@ def emeasure_from_counts(fg_fg: np.ndarray, fg_bg: np.ndarray, num_gt: int,
         enhanced = fg_fg + fg_bg
     else:
         enhanced = _enhanced_sum(fg_fg, fg_bg, num_gt, size, *_gt_deviations(num_gt, size))
-    return enhanced / (size - 1 + EPS)
+    return enhanced / (size - 1 + EPS if size > 1 else 1)
 
 
 def emeasure_curves(true_pos: np.ndarray, false_pos: np.ndarray, num_gt: np.ndarray,

@@ -25,7 +25,12 @@ def smeasure(pred: np.ndarray, gt: np.ndarray, alpha: float = 0.5) -> float:
 
 def _s_object(values: np.ndarray) -> float:
     mean = np.mean(values)
-    std = np.std(values, ddof=1) if values.size > 1 else 0
+    if values.size > 1:
+        # np.std(values, ddof=1) operation for operation (numpy's _var), the mean reused.
+        deviation = values - mean
+        std = np.sqrt(np.sum(deviation * deviation) / (values.size - 1))
+    else:
+        std = 0
     return 2 * mean / (np.power(mean, 2) + 1 + std + EPS)
 
 
@@ -64,9 +69,12 @@ def _ssim(pred: np.ndarray, gt: np.ndarray) -> float:
     num = pred.size
     x = np.mean(pred)
     y = np.mean(gt)
-    sigma_x = np.sum((pred - x) ** 2) / (num - 1 + EPS)
-    sigma_y = np.sum((gt - y) ** 2) / (num - 1 + EPS)
-    sigma_xy = np.sum((pred - x) * (gt - y)) / (num - 1 + EPS)
+    # The deviations are computed once (PySODMetrics computes each twice: same values).
+    dev_x = pred - x
+    dev_y = gt - y
+    sigma_x = np.sum(dev_x * dev_x) / (num - 1 + EPS)
+    sigma_y = np.sum(dev_y * dev_y) / (num - 1 + EPS)
+    sigma_xy = np.sum(dev_x * dev_y) / (num - 1 + EPS)
     alpha = 4 * x * y * sigma_xy
     beta = (x ** 2 + y ** 2) * (sigma_x + sigma_y)
     if alpha != 0:

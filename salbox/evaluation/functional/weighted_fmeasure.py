@@ -1,15 +1,27 @@
 """Weighted F-measure (Margolin et al. CVPR'14, Fan's ``original_WFb.m``).
 
-Same arithmetic as PySODMetrics 1.6.2 ``WeightedFmeasure`` (bit-exact), about 3x faster:
+Same arithmetic as PySODMetrics 1.6.2 ``WeightedFmeasure`` (bit-exact: every float operation
+that reaches the score is the same operation on the same operands, in the same order), but
+it only computes what the score reads:
 
-* The error at a background pixel is replaced by the error at its nearest foreground pixel
-  (``bwdist`` indices), but only pixels within 3 px of the mask reach the 7x7 filter that
-  is read on the mask, so the feature transform and the filter run on the mask's bounding
-  box plus 3 px (all features lie inside it, so scipy's result there is unchanged).
-* The background weights need the distance of every background pixel: cv2's exact
-  (Felzenszwalb) transform gives it in float32, and squaring and rounding recovers the
-  integer squared distance, whose float64 root is scipy's value exactly. Images whose
-  diagonal reaches 2048 px, where float32 can no longer guarantee that, use scipy.
+* Pixel dependency. MATLAB/scipy replace the error of every background pixel by the error of
+  its nearest foreground pixel (``bwdist`` indices over the whole image), then filter with
+  ``fspecial('gaussian', 7, 5)`` and read the result on the mask only. The 7x7 filter at a
+  mask pixel reaches background pixels within 3 px (Chebyshev) of the mask, the "band", so
+  only the band needs its nearest foreground pixel. Among equally near foreground pixels,
+  scipy's feature transform (Maurer et al., PAMI 2003, ``ni_morphology.c``: ``_VoronoiFT``
+  keeps the first of equal candidates, first along rows, then along columns) returns the one
+  with the smallest column, then the smallest row; ``band_nearest`` searches the offsets
+  within sqrt(18) px in exactly that order. The filter itself is scipy's ``convolve``
+  (``imfilter`` zero padding) on the mask's bounding box plus 3 px, as before.
+* Pixel importance. ``2 - exp(log(0.5) / 5 * d)`` depends only on the integer squared
+  distance ``d^2`` of a background pixel to the mask; cv2's exact (Felzenszwalb) transform
+  gives ``d`` in float32, squaring and rounding recovers ``d^2``, and the weight is read from
+  a table computed with the same numpy expression on ``sqrt(d^2)`` (scipy's ``d``). Images
+  whose diagonal reaches 2048 px, where float32 no longer guarantees ``d^2``, use scipy.
+* Nothing is recomputed: the mask sum is the pixel count, recall reuses the sum of the
+  weighted mask errors (``np.mean`` is that sum over the count), and
+  ``where(GT & (EA < E), EA, E)`` read on the mask is ``minimum(EA, E)`` there.
 """
 import cv2
 import numpy as np
@@ -20,6 +32,14 @@ from .prepare import EPS
 
 _HALF = 3  # the 7x7 Gaussian reaches 3 px
 _MAX_EXACT_SQUARED_DISTANCE = 2 ** 22
+_MAX_FLOAT32_SQUARED_DISTANCE = 2 ** 20  # float32 d * d stays within 0.2 of d^2 below this
+_BAND_KERNEL = np.ones((2 * _HALF + 1, 2 * _HALF + 1), np.uint8)
+_SEARCH = 4  # a band pixel's nearest mask pixel is at most sqrt(3^2 + 3^2) < 5 px away
+# Offsets (dy, dx) in scipy's tie order: distance, then column, then row.
+_OFFSETS = [(dy, dx) for _, dx, dy in sorted(
+    (dy * dy + dx * dx, dx, dy) for dy in range(-_SEARCH, _SEARCH + 1)
+    for dx in range(-_SEARCH, _SEARCH + 1) if 0 < dy * dy + dx * dx <= 2 * _HALF * _HALF)]
+_importance_table = np.ones(1)
 
 
 def matlab_gaussian_kernel(size: int = 7, sigma: float = 5) -> np.ndarray:
@@ -37,47 +57,110 @@ def matlab_gaussian_kernel(size: int = 7, sigma: float = 5) -> np.ndarray:
 _KERNEL = matlab_gaussian_kernel()
 
 
+def band_nearest(gt: np.ndarray):
+    """Background pixels within 3 px (Chebyshev) of the mask and their nearest mask pixel.
+
+    Returns two flat (row-major) index arrays into ``gt``: the band pixels and, for each,
+    the mask pixel scipy's ``distance_transform_edt(..., return_indices=True)`` names.
+    """
+    h, w = gt.shape
+    band = cv2.dilate(gt.view(np.uint8), _BAND_KERNEL).view(bool)
+    band &= ~gt
+    ys, xs = np.nonzero(band)
+    if ys.size == 0:
+        return ys, ys
+    width = w + 2 * _SEARCH
+    padded = np.zeros((h + 2 * _SEARCH, width), bool)
+    padded[_SEARCH:_SEARCH + h, _SEARCH:_SEARCH + w] = gt
+    padded = padded.ravel()
+    where = (ys + _SEARCH) * width + (xs + _SEARCH)
+    band_flat = ys * w + xs
+    nearest = np.empty_like(band_flat)
+    todo = np.arange(ys.size)
+    for dy, dx in _OFFSETS:
+        hit = padded[where[todo] + (dy * width + dx)]
+        if not hit.any():
+            continue
+        found = todo[hit]
+        nearest[found] = band_flat[found] + (dy * w + dx)
+        todo = todo[~hit]
+        if todo.size == 0:
+            break
+    return band_flat, nearest
+
+
+def squared_background_distances(gt: np.ndarray, background=None) -> np.ndarray:
+    """Integer squared Euclidean distance to the nearest mask pixel, for the background
+    pixels (row-major order), or ``None`` when the image is too large for the cv2 path."""
+    h, w = gt.shape
+    if (h - 1) ** 2 + (w - 1) ** 2 >= _MAX_EXACT_SQUARED_DISTANCE:
+        return None
+    background = ~gt if background is None else background
+    dist = cv2.distanceTransform(background.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    if (h - 1) ** 2 + (w - 1) ** 2 < _MAX_FLOAT32_SQUARED_DISTANCE:
+        # One cv2 pass: d * d rounded to the nearest integer (saturate_cast rounds).
+        return cv2.multiply(dist, dist, dtype=cv2.CV_32S)[background]
+    return np.rint(np.square(dist[background], dtype=np.float64)).astype(np.intp)
+
+
 def background_distances(gt: np.ndarray, background=None) -> np.ndarray:
     """Euclidean distance to the nearest foreground pixel, for the background pixels
     (row-major order); float64 values identical to scipy's ``distance_transform_edt``."""
-    h, w = gt.shape
     background = ~gt if background is None else background
-    if (h - 1) ** 2 + (w - 1) ** 2 >= _MAX_EXACT_SQUARED_DISTANCE:
+    squared = squared_background_distances(gt, background)
+    if squared is None:
         return distance_transform_edt(background)[background]
-    dist = cv2.distanceTransform(background.view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    squared = np.rint(np.square(dist[background], dtype=np.float64))
-    return np.sqrt(squared)
+    return np.sqrt(squared.astype(np.float64))
+
+
+def _importance(distance: np.ndarray) -> np.ndarray:
+    """PySODMetrics' ``2 - exp(log(0.5) / 5 * Dst)`` (same expression, same operands)."""
+    return 2 - np.exp(np.log(0.5) / 5 * distance)
+
+
+def importance_of_squared(squared: np.ndarray) -> np.ndarray:
+    """The importance weight of each integer squared distance, from a cached table."""
+    global _importance_table
+    top = int(squared.max()) if squared.size else 0
+    if top >= _importance_table.size:
+        size = max(1024, 1 << (top + 1).bit_length())
+        _importance_table = _importance(np.sqrt(np.arange(size, dtype=np.float64)))
+    return _importance_table[squared]
 
 
 def weighted_fmeasure(pred: np.ndarray, gt: np.ndarray, beta: float = 1.0) -> float:
     """Weighted F-measure of a [0, 1] float map against a boolean mask (0 for an empty mask)."""
     gt = np.ascontiguousarray(gt, dtype=bool)
-    rows = np.flatnonzero(gt.any(axis=1))
-    if rows.size == 0:
+    left, top, width, height = cv2.boundingRect(gt.view(np.uint8))
+    if width == 0:
         return 0.0
-    cols = np.flatnonzero(gt.any(axis=0))
     h, w = gt.shape
-    y0, y1 = max(rows[0] - _HALF, 0), min(rows[-1] + _HALF + 1, h)
-    x0, x1 = max(cols[0] - _HALF, 0), min(cols[-1] + _HALF + 1, w)
-    box_gt = gt[y0:y1, x0:x1]
-    box_pred = pred[y0:y1, x0:x1]
+    y0, y1 = max(top - _HALF, 0), min(top + height + _HALF, h)
+    x0, x1 = max(left - _HALF, 0), min(left + width + _HALF, w)
+    box_gt = np.ascontiguousarray(gt[y0:y1, x0:x1])
+    error = np.abs(pred[y0:y1, x0:x1] - box_gt)
 
-    # Pixel dependency: background errors take the error of the nearest foreground pixel.
-    error = np.abs(box_pred - box_gt)
-    nearest = distance_transform_edt(~box_gt, return_distances=False, return_indices=True)
-    # A foreground pixel is its own nearest foreground pixel, so one gather does it all.
-    spread = error.ravel()[nearest[0] * error.shape[1] + nearest[1]]
+    # Pixel dependency: background errors take the error of the nearest foreground pixel;
+    # only the band within the filter's reach is ever read, other pixels stay 0.
+    spread = np.where(box_gt, error, 0.0)
+    band, nearest = band_nearest(box_gt)
+    spread.ravel()[band] = error.ravel()[nearest]
     smoothed = convolve(spread, weights=_KERNEL, mode='constant', cval=0)
-    min_error = np.where(box_gt & (smoothed < error), smoothed, error)
-    fg_weighted = min_error[box_gt]
+    # where(gt & (EA < E), EA, E) on the mask == the smaller of the two (no NaN here).
+    fg_weighted = np.minimum(smoothed[box_gt], error[box_gt])
 
     # Pixel importance: background errors weigh more the farther they are from the mask.
     background = ~gt
-    importance = 2 - np.exp(np.log(0.5) / 5 * background_distances(gt, background))
+    squared = squared_background_distances(gt, background)
+    if squared is None:
+        importance = _importance(distance_transform_edt(background)[background])
+    else:
+        importance = importance_of_squared(squared)
     bg_weighted = pred[background] * importance
 
-    true_pos = np.sum(gt) - np.sum(fg_weighted)
+    fg_sum = np.sum(fg_weighted)
+    true_pos = np.count_nonzero(gt) - fg_sum
     false_pos = np.sum(bg_weighted)
-    recall = 1 - np.mean(fg_weighted)
+    recall = 1 - fg_sum / fg_weighted.size
     precision = true_pos / (true_pos + false_pos + EPS)
     return float((1 + beta) * recall * precision / (recall + beta * precision + EPS))

@@ -1,0 +1,202 @@
+"""Robust image decoding: one function every loader and tool uses, with errors that name the file.
+
+``decode_image(path, mode, apply_exif_orientation, what)`` decodes with OpenCV (by content: the
+file extension is never trusted) and turns every way a file can be bad into a one-line
+``DataError`` naming it, or into a documented conversion (see ``docs/bad_input.md``):
+
+* missing file, zero-byte file, not an image -> ``DataError``;
+* truncated JPEG or PNG -> ``DataError`` (libjpeg would otherwise fill the missing rows with
+  grey and only print a warning: a JPEG whose data does not end with the EOI marker is
+  re-checked with Pillow, which refuses truncated files);
+* more pixels than ``max_image_pixels()`` (default 40 MP, environment variable
+  ``SALBOX_MAX_IMAGE_PIXELS``), read from the header before anything is decoded -> ``DataError``
+  with the size (a 12000 x 9000 photo would take 324 MB as BGR and seconds to decode);
+* grey, palette, RGBA, CMYK, 16-bit: ``'color'`` gives 3-channel 8-bit BGR (palette expanded,
+  alpha dropped, CMYK converted by libjpeg, 16-bit divided by 256), ``'grey'`` 8-bit grey
+  (ITU-R 601 luma), ``'unchanged'`` the stored channels and depth (8/16-bit, 1/3/4 channels);
+* EXIF orientation: applied only when ``apply_exif_orientation=True`` (same result as Pillow's
+  ``ImageOps.exif_transpose``); otherwise the stored pixel grid is returned.
+"""
+import io
+import os
+import os.path as osp
+import struct
+import warnings
+from typing import Optional, Tuple
+
+import cv2
+import numpy as np
+
+from .errors import DataError
+
+MAX_PIXELS_ENV = 'SALBOX_MAX_IMAGE_PIXELS'
+DEFAULT_MAX_PIXELS = 40_000_000
+MODES = ('color', 'grey', 'unchanged')
+_CV2_MODES = {'color': cv2.IMREAD_COLOR, 'grey': cv2.IMREAD_GRAYSCALE,
+              'unchanged': cv2.IMREAD_UNCHANGED}
+_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+_JPEG_MAGIC = b'\xff\xd8'
+_EXIF_ORIENTATION = 0x0112
+
+
+def max_image_pixels() -> int:
+    """The largest image (width x height) salbox decodes: ``SALBOX_MAX_IMAGE_PIXELS`` or 40 MP."""
+    value = os.environ.get(MAX_PIXELS_ENV)
+    if not value:
+        return DEFAULT_MAX_PIXELS
+    try:
+        return int(float(value))
+    except ValueError:
+        raise DataError(f'{MAX_PIXELS_ENV}={value!r} is not a number of pixels') from None
+
+
+def _read_bytes(path: str, what: str) -> np.ndarray:
+    if not osp.isfile(path):
+        raise DataError(f'{what} file not found: {path}')
+    data = np.fromfile(path, dtype=np.uint8)
+    if data.size == 0:
+        raise DataError(f'{what} file {path} is empty (0 bytes)')
+    return data
+
+
+def _pil_image(data: np.ndarray):
+    """A lazily opened Pillow image (header only), or ``None`` if Pillow cannot identify it."""
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # DecompressionBombWarning: we check the size
+            return Image.open(io.BytesIO(data.tobytes()))
+    except Image.DecompressionBombError:
+        return 'too large'
+    except Exception:  # Pillow raises several types for what it does not know
+        return None
+
+
+def header_size(data: np.ndarray) -> Optional[Tuple[int, int]]:
+    """(width, height) from the header of encoded image bytes, or ``None`` if unknown."""
+    head = data[:24].tobytes()
+    if head.startswith(_PNG_MAGIC) and head[12:16] == b'IHDR':
+        return struct.unpack('>II', head[16:24])
+    image = _pil_image(data)
+    if image is None or isinstance(image, str):
+        return None
+    return image.size
+
+
+_HEADER_BYTES = 1 << 16  # PNG/BMP headers, and JPEG headers with their EXIF block, fit
+
+
+def _read_head(path: str, what: str) -> np.ndarray:
+    """The first 64 kB of a file (the whole file if smaller), with the same errors."""
+    if not osp.isfile(path):
+        raise DataError(f'{what} file not found: {path}')
+    data = np.fromfile(path, dtype=np.uint8, count=_HEADER_BYTES)
+    if data.size == 0:
+        raise DataError(f'{what} file {path} is empty (0 bytes)')
+    return data
+
+
+def image_size(path: str, what: str = 'image', oriented: bool = False) -> Tuple[int, int]:
+    """(width, height) of an image file from its header; ``DataError`` naming it if unreadable.
+
+    Reads the first 64 kB only (the whole file when a longer header needs it).
+    ``oriented``: the size after applying the EXIF orientation (swapped for orientations 5-8),
+    i.e. the size ``decode_image(..., apply_exif_orientation=True)`` returns.
+    """
+    data = _read_head(path, what)
+    size = header_size(data)
+    if size is None and data.size == _HEADER_BYTES:
+        data = _read_bytes(path, what)
+        size = header_size(data)
+    if size is None:
+        raise DataError(f'cannot read the {what} header of {path}: not an image or an '
+                        'unsupported format')
+    if oriented and exif_orientation(data) >= 5:
+        size = size[::-1]
+    return tuple(size)
+
+
+def exif_orientation(data: np.ndarray) -> int:
+    """The EXIF orientation tag (1-8) of encoded image bytes; 1 when absent."""
+    image = _pil_image(data)
+    if image is None or isinstance(image, str):
+        return 1
+    try:
+        value = int(image.getexif().get(_EXIF_ORIENTATION, 1))
+    except Exception:  # a malformed EXIF block: ignore it, as viewers do
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a stored pixel grid (H, W[, C]) upright for an EXIF orientation value (1-8)."""
+    if orientation == 2:
+        image = image[:, ::-1]
+    elif orientation == 3:
+        image = image[::-1, ::-1]
+    elif orientation == 4:
+        image = image[::-1]
+    elif orientation == 5:
+        image = image.swapaxes(0, 1)
+    elif orientation == 6:
+        image = np.rot90(image, -1)
+    elif orientation == 7:
+        image = image.swapaxes(0, 1)[::-1, ::-1]
+    elif orientation == 8:
+        image = np.rot90(image, 1)
+    return np.ascontiguousarray(image)
+
+
+def _jpeg_is_truncated(data: np.ndarray) -> bool:
+    """A JPEG whose data does not end with the EOI marker, confirmed by Pillow's decoder."""
+    tail = data[-64:].tobytes().rstrip(b'\x00\r\n\t ')
+    if tail.endswith(b'\xff\xd9'):
+        return False
+    image = _pil_image(data)
+    if image is None or isinstance(image, str):
+        return True
+    try:
+        image.load()
+    except Exception:  # OSError('image file is truncated ...') and friends
+        return True
+    return False
+
+
+def decode_image(path: str, mode: str = 'color', apply_exif_orientation: bool = False,
+                 what: str = 'image', max_pixels: Optional[int] = None) -> np.ndarray:
+    """Decode an image file; every failure is a ``DataError`` whose one line names the file.
+
+    Args:
+        path: the file. Its extension is ignored (a PNG named ``.jpg`` decodes as a PNG).
+        mode: ``'color'`` -> (H, W, 3) uint8 BGR; ``'grey'`` -> (H, W) uint8;
+            ``'unchanged'`` -> the stored channels and depth (uint8 or uint16).
+        apply_exif_orientation: rotate/flip the pixels as the EXIF orientation tag says.
+        what: the word used in messages (``'image'``, ``'mask'``, ``'map'``).
+        max_pixels: refuse larger images (default ``max_image_pixels()``).
+    """
+    if mode not in MODES:
+        raise ValueError(f'decode mode must be one of {MODES}, got {mode!r}')
+    data = _read_bytes(path, what)
+    limit = max_image_pixels() if max_pixels is None else max_pixels
+    size = header_size(data)
+    if size is not None and size[0] * size[1] > limit:
+        width, height = size
+        raise DataError(
+            f'{what} file {path} is {width}x{height} ({width * height / 1e6:.0f} MP), above '
+            f'the {limit / 1e6:.0f} MP limit (it would take {width * height * 3 / 2**20:.0f} MB '
+            f'decoded); downscale it or raise {MAX_PIXELS_ENV}')
+    is_jpeg = data[:2].tobytes() == _JPEG_MAGIC
+    flags = _CV2_MODES[mode]
+    if mode != 'unchanged':
+        flags |= cv2.IMREAD_IGNORE_ORIENTATION
+    image = cv2.imdecode(data, flags)
+    if image is None:
+        kind = 'JPEG' if is_jpeg else 'PNG' if data[:8].tobytes() == _PNG_MAGIC else None
+        reason = f'a corrupt or truncated {kind}' if kind else 'corrupt or not an image'
+        raise DataError(f'cannot decode {what} file {path}: {reason}')
+    if is_jpeg and _jpeg_is_truncated(data):
+        raise DataError(f'cannot decode {what} file {path}: a truncated JPEG (the data stops '
+                        'before the end-of-image marker)')
+    if apply_exif_orientation:
+        image = apply_orientation(image, exif_orientation(data))
+    return image
