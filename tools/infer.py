@@ -57,6 +57,8 @@ def parse_args(argv=None):
     parser.add_argument('--threshold', type=float, default=None,
                         help='hard cut-out: alpha = map >= T (default: soft alpha)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation: the config\'s tta_model and tta_pipeline')
     parser.add_argument('--overwrite', action='store_true', help='redo images already done')
     return parser.parse_args(argv)
 
@@ -64,7 +66,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     images = list_images(args.input)
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device, tta=args.tta)
     root = args.input if osp.isdir(args.input) else osp.dirname(args.input)
     failures = []
     for path in tqdm(images, desc='saliency', unit='img'):

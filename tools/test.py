@@ -12,6 +12,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from salbox.apis.runner_utils import (add_runner_arguments, build_runner, load_config,  # noqa: E402
                                       parse_runner_arguments, run_friendly, set_test_outputs)
+from salbox.apis.tta import use_tta  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -24,6 +25,8 @@ def parse_args(argv=None):
     parser.add_argument('--show', action='store_true',
                         help='(kept for MMSeg compatibility) same as --show-dir under work dir')
     parser.add_argument('--wait-time', type=float, default=0, help='unused on headless machines')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation: the config\'s tta_model and tta_pipeline')
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
 
@@ -34,6 +37,8 @@ def main(argv=None):
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
+    if args.tta:
+        use_tta(cfg)
     show_dir = args.show_dir
     if args.show and not show_dir:
         show_dir = osp.join(cfg.work_dir, 'show')

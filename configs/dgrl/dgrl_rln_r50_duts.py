@@ -25,6 +25,22 @@ test_pipeline = [
     dict(type='LoadSalAnnotation'),
     dict(type='PackSalInputs', keep_ori_img=True),
 ]
+# --tta (not part of DGRL's protocol): the RLN input at 288, 384 and 480 (chosen: 0.75, 1, 1.25
+# of its size) x horizontal flip, averaged by SalTTAModel.
+tta_model = dict(type='SalTTAModel')
+tta_pipeline = [
+    dict(type='LoadSalImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=(s, s), img_interpolation='bicubic')
+             for s in (288, 384, 480)],
+            [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='horizontal')],
+            [dict(type='LoadSalAnnotation')],
+            [dict(type='PackSalInputs', keep_ori_img=True)],
+        ]),
+]
 dgrl_test_sets = [
     dict(type='ECSSDDataset', data_root='data/ECSSD'),
     dict(type='PASCALSDataset', data_root='data/PASCAL-S'),
