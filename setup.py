@@ -95,9 +95,11 @@ setup(
         'Pillow',
         'tqdm',
         'matplotlib',  # PR / F-measure curves
-        'pydensecrf2',  # DenseCRF, in every R3Net config's test path
     ],
     extras_require={
+        # DenseCRF (the R3Net configs' test-time post-processor). An extra because it is an
+        # sdist that needs Cython to build; DenseCRF says how to install it when it is missing.
+        'crf': ['pydensecrf2'],
         'tests': ['pytest', 'pysodmetrics', 'hypothesis'],
     },
     ext_modules=ext_modules,
