@@ -1,11 +1,14 @@
 """Saliency maps and cut-outs for a folder of photos.
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--cutout] [--threshold T]
+    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--cutout] [--threshold T] [--tta]
 
 INPUT is an image file or a folder (searched recursively). For each image ``name.ext`` it
 writes ``DIR/maps/name.png`` (8-bit saliency) and, with ``--cutout``, ``DIR/cutouts/name.png``
 (RGBA: the photo with the saliency map as alpha, or a hard mask with ``--threshold``).
 Images already done are skipped (``--overwrite`` redoes them), so an interrupted run resumes.
+Each photo is decoded once by the config's test pipeline (EXIF orientation applied); the map and
+the cut-out both use that decoded image (``sample.ori_img``). ``--tta`` uses the config's
+``tta_model`` / ``tta_pipeline``.
 """
 import argparse
 import os
