@@ -1,4 +1,7 @@
 """R3Net's layers, L/H neck and RRB head: sizes, data flow and every Table 1 switch."""
+import os.path as osp
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,6 +12,9 @@ from salbox.models.heads import R3NetHead
 from salbox.models.layers import ASPP, ConvBNPReLU
 from salbox.models.necks import R3NetNeck
 from salbox.registry import MODELS
+
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools'))
+from official_layouts import num_parameters, r3net_6000_layout  # noqa: E402
 
 
 def count(module):
@@ -43,6 +49,21 @@ def test_full_r3net_size_and_forward(r3net_parts):
         logits = head((low, high))
     assert tuple(low.shape) == tuple(high.shape) == (1, 256, 16, 16)
     assert len(logits) == 7 and all(tuple(x.shape) == (1, 1, 16, 16) for x in logits)
+
+
+def test_parameter_counts_from_the_official_layer_lists(r3net_parts):
+    """Each part against the parameters of its layers in R3Net's model.py (6000.pth layout)."""
+    layout = r3net_6000_layout()
+
+    def from_list(*prefixes):
+        return num_parameters({k: s for k, s in layout.items() if k.startswith(prefixes)})
+
+    backbone, neck, head = r3net_parts
+    assert count(backbone) == from_list('layer')
+    assert count(neck.reduce_low) == from_list('reduce_low.')
+    assert count(neck.reduce_high) == from_list('reduce_high.')
+    assert count(neck.reduce_high[2]) == from_list('reduce_high.6.')
+    assert count(head) == from_list('predict')
 
 
 def test_conv_bn_prelu_block():
