@@ -19,22 +19,28 @@ if ! $PY -c "import torch" 2>/dev/null; then
   $PIP "$TORCH_SPEC"
 fi
 # Other cv2 distributions share the cv2/ folder: remove them, then (re)install the one we use.
-OTHER_CV2=$($PY - <<'PY'
+# Run before and after the requirements, in case one of them brought another cv2 along.
+one_cv2() {
+  local other
+  other=$($PY - <<'PY'
 from importlib import metadata
 names = {(d.metadata['Name'] or '').lower() for d in metadata.distributions()}
 print(' '.join(sorted(n for n in names if n.startswith('opencv')
                       and n != 'opencv-contrib-python-headless')))
 PY
 )
-if [ -n "$OTHER_CV2" ]; then
-  echo "[setup] removing other cv2 distributions: $OTHER_CV2"
-  $PY -m pip uninstall -y -q $OTHER_CV2
-  $PIP --force-reinstall --no-deps "$CV2_DIST"
-fi
+  if [ -n "$other" ]; then
+    echo "[setup] removing other cv2 distributions: $other"
+    $PY -m pip uninstall -y -q $other
+    $PIP --force-reinstall --no-deps "$CV2_DIST"
+  fi
+}
+one_cv2
 echo "[setup] installing runtime and test requirements"
 $PIP "setuptools>=64" wheel
 $PIP -r requirements/runtime.txt -r requirements/tests.txt
 $PIP --no-deps -r requirements/nodeps.txt
+one_cv2
 echo "[setup] building salbox and its C++ extension (about a minute)"
 $PIP --no-build-isolation --no-deps -e .
 $PY - <<'PY'
