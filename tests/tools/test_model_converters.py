@@ -168,7 +168,7 @@ def load_tool(name):
     return module
 
 
-# The reference's own examples of official key names (r3net_mmseg.md §1.2-1.3).
+# Examples of official key names (zijundeng/R3Net model.py, resnext/resnext_101_32x4d_.py).
 OFFICIAL_KEY_EXAMPLES = [
     'layer0.0.weight', 'layer0.1.weight', 'layer0.1.running_var',
     'layer1.0.0.0.0.0.weight', 'layer1.0.0.0.0.1.running_mean', 'layer1.0.0.0.0.3.weight',
