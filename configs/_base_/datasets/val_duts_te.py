@@ -2,6 +2,8 @@
 # benchmark that is NOT one of R3Net's five test sets, so picking the best checkpoint on it does
 # not look at the reported test data. Same pipeline as testing (original resolution), DenseCRF
 # included (it is part of the model). Layout: data/DUTS/DUTS-TE/... (docs/datasets.md).
+# To train without it: --cfg-options val_cfg=None val_dataloader=None val_evaluator=None
+# default_hooks.checkpoint.save_best=None
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
