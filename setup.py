@@ -95,6 +95,7 @@ setup(
         'Pillow',
         'tqdm',
         'matplotlib',  # PR / F-measure curves
+        'scipy',  # weighted F-measure (scipy.ndimage)
     ],
     extras_require={
         # DenseCRF (the R3Net configs' test-time post-processor). An extra because it is an
