@@ -2,7 +2,10 @@
 
 The extension is built against the torch that is already installed, so install with
 ``pip install --no-build-isolation -e .`` (build isolation would hide torch from the build,
-and declaring torch as a build requirement pulls a multi-GB CUDA build).
+and declaring torch as a build requirement pulls a multi-GB CUDA build). ``pyproject.toml``
+names the PEP 517 backend so every setuptools version takes the same (PEP 660) path. When torch
+cannot be imported at build time the build STOPS with a message (it used to skip the extension
+quietly); ``SALBOX_NO_EXT=1`` builds without it on purpose.
 
 * C++ sources: ``csrc/**/*.cpp`` -> always built (CPU kernels, OpenMP where available).
 * CUDA sources: ``csrc/**/*.cu`` -> built only when torch is a CUDA build and a CUDA toolkit
@@ -35,10 +38,11 @@ def make_extensions():
         from torch.utils.cpp_extension import (CUDA_HOME, BuildExtension, CppExtension,
                                                CUDAExtension)
     except ImportError:
-        sys.stderr.write('salbox: torch is not importable at build time, so the C++ '
-                         'extension is skipped (pure-PyTorch fallbacks will be used). '
-                         'Install torch first, then `pip install --no-build-isolation -e .`\n')
-        return [], {}
+        raise SystemExit(
+            'salbox: torch is not importable at build time, so the C++ extension salbox._ext '
+            'cannot be built. Install torch first, then `pip install --no-build-isolation -e .` '
+            '(build isolation hides the installed torch); set SALBOX_NO_EXT=1 to install without '
+            'the extension (slower pure-PyTorch ops).')
 
     cpp_sources = sorted(glob.glob(os.path.join('csrc', '**', '*.cpp'), recursive=True))
     cuda_sources = sorted(glob.glob(os.path.join('csrc', '**', '*.cu'), recursive=True))
@@ -80,19 +84,24 @@ setup(
     license='Apache-2.0',
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs', 'benchmarks')),
     python_requires='>=3.8',
+    # What `import salbox` and tools/ need. OpenCV (cv2) comes with mmengine / mmcv-lite, which
+    # require `opencv-python`; tools/setup_env.sh installs them with --no-deps and brings the
+    # single cv2 distribution `opencv-contrib-python-headless` instead (cv2.saliency included).
     install_requires=[
         'torch>=2.0',
         'mmengine>=0.10,<1.0',
+        'mmcv-lite>=2.0',  # mmcv.transforms: BaseTransform, TestTimeAug
         'numpy',
-        'opencv-python-headless',
-        'pybind11',
+        'Pillow',
         'tqdm',
-        'matplotlib',
+        'matplotlib',  # PR / F-measure curves
+        'scipy',  # weighted F-measure (scipy.ndimage)
     ],
     extras_require={
-        'mmcv': ['mmcv-lite>=2.0'],
+        # DenseCRF (the R3Net configs' test-time post-processor). An extra because it is an
+        # sdist that needs Cython to build; DenseCRF says how to install it when it is missing.
         'crf': ['pydensecrf2'],
-        'tests': ['pytest', 'pysodmetrics'],
+        'tests': ['pytest', 'pysodmetrics', 'hypothesis'],
     },
     ext_modules=ext_modules,
     cmdclass=cmdclass,

@@ -1,11 +1,14 @@
 """Saliency maps and cut-outs for a folder of photos.
 
-    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--cutout] [--threshold T]
+    python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--cutout] [--threshold T] [--tta]
 
 INPUT is an image file or a folder (searched recursively). For each image ``name.ext`` it
 writes ``DIR/maps/name.png`` (8-bit saliency) and, with ``--cutout``, ``DIR/cutouts/name.png``
 (RGBA: the photo with the saliency map as alpha, or a hard mask with ``--threshold``).
 Images already done are skipped (``--overwrite`` redoes them), so an interrupted run resumes.
+Each photo is decoded once by the config's test pipeline (EXIF orientation applied); the map and
+the cut-out both use that decoded image (``sample.ori_img``). ``--tta`` uses the config's
+``tta_model`` / ``tta_pipeline``.
 """
 import argparse
 import os
@@ -57,6 +60,8 @@ def parse_args(argv=None):
     parser.add_argument('--threshold', type=float, default=None,
                         help='hard cut-out: alpha = map >= T (default: soft alpha)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation: the config\'s tta_model and tta_pipeline')
     parser.add_argument('--overwrite', action='store_true', help='redo images already done')
     return parser.parse_args(argv)
 
@@ -72,7 +77,7 @@ def already_done(args, rel):
 def main(argv=None):
     args = parse_args(argv)
     images = list_images(args.input)
-    model = init_model(args.config, args.checkpoint, device=args.device)
+    model = init_model(args.config, args.checkpoint, device=args.device, tta=args.tta)
     root = args.input if osp.isdir(args.input) else osp.dirname(args.input)
     failures = []
     for path in tqdm(images, desc='saliency', unit='img'):

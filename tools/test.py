@@ -12,6 +12,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from salbox.apis.runner_utils import (add_runner_arguments, build_runner, load_config,  # noqa: E402
                                       parse_runner_arguments, run_friendly, set_test_outputs)
+from salbox.apis.tta import use_tta  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -27,6 +28,8 @@ def parse_args(argv=None):
     parser.add_argument('--resume', action='store_true',
                         help='with --out: reuse the maps already written there instead of '
                         'predicting those images again (after a crash)')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation: the config\'s tta_model and tta_pipeline')
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
 
@@ -51,6 +54,8 @@ def main(argv=None):
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
+    if args.tta:
+        use_tta(cfg)
     show_dir = args.show_dir
     if args.show and not show_dir:
         show_dir = osp.join(cfg.work_dir, 'show')

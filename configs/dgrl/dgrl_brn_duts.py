@@ -46,4 +46,4 @@ optim_wrapper = dict(
                    weight_decay=5e-4 / brn_pixels),
 )
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=300000)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=300000)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=300000, val_interval=10000)

@@ -43,3 +43,6 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters)
 default_hooks = dict(checkpoint=dict(interval=max_iters))
+# No --tta: the stand-in first stage reads the ground truth, which TestTimeAug loads unflipped.
+tta_model = None
+tta_pipeline = None

@@ -38,6 +38,19 @@ test_pipeline = [
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+# --tta: the RLN input at 96, 128 and 160 (chosen: 0.75, 1, 1.25 of its size) x flip.
+tta_pipeline = [
+    dict(type='LoadSalImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=(s, s)) for s in (96, 128, 160)],
+            [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='horizontal')],
+            [dict(type='LoadSalAnnotation')],
+            [dict(type='PackSalInputs', keep_ori_img=True)],
+        ]),
+]
 
 max_iters = 300
 optim_wrapper = dict(

@@ -4,6 +4,7 @@
 _base_ = [
     '../_base_/models/dgrl_rln_r50.py',
     '../_base_/datasets/duts.py',
+    '../_base_/datasets/val_msra10k.py',
     '../_base_/default_runtime.py',
 ]
 rln_size = (384, 384)
@@ -25,6 +26,22 @@ test_pipeline = [
     dict(type='LoadSalAnnotation'),
     dict(type='PackSalInputs', keep_ori_img=True),
 ]
+# --tta (not part of DGRL's protocol): the RLN input at 288, 384 and 480 (chosen: 0.75, 1, 1.25
+# of its size) x horizontal flip, averaged by SalTTAModel.
+tta_model = dict(type='SalTTAModel')
+tta_pipeline = [
+    dict(type='LoadSalImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale=(s, s), img_interpolation='bicubic')
+             for s in (288, 384, 480)],
+            [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='horizontal')],
+            [dict(type='LoadSalAnnotation')],
+            [dict(type='PackSalInputs', keep_ori_img=True)],
+        ]),
+]
 dgrl_test_sets = [
     dict(type='ECSSDDataset', data_root='data/ECSSD'),
     dict(type='PASCALSDataset', data_root='data/PASCAL-S'),
@@ -43,6 +60,9 @@ test_dataloader = dict(
         type='ConcatDataset',
         datasets=[dict(d, test_mode=True, pipeline=test_pipeline) for d in dgrl_test_sets]))
 test_evaluator = dict(type='SODMetric')
+# Validation on 500 MSRA10K images (configs/_base_/datasets/val_msra10k.py) with the test
+# pipeline, every 10000 iterations; the best max F-measure checkpoint is kept.
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
 # Official solver: SGD, base_lr 1e-10 fixed, momentum 0.99, weight_decay 5e-4, 190k iterations,
 # on a loss *summed* over the 384*384 pixels. salbox's BCE is a pixel mean, so the update is the
@@ -61,13 +81,14 @@ optim_wrapper = dict(
     }),
 )
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=190000)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=190000)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=190000, val_interval=10000)
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=2),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=2,
+                    save_best='maxF', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 randomness = dict(seed=2018)  # chosen (the official solver sets no seed)

@@ -6,6 +6,11 @@ _base_ = [
     '../_base_/models/r3net_resnext101.py',
     '../_base_/datasets/msra10k.py',
     '../_base_/datasets/sod_testsets.py',
+    '../_base_/datasets/val_duts_te.py',
     '../_base_/schedules/r3net_6k.py',
     '../_base_/default_runtime.py',
 ]
+# Validation every 1000 iterations (with the checkpoint); the best max F-measure is kept as
+# best_maxF_iter_*.pth beside the last checkpoints (chosen: the official code only saves at 6000).
+train_cfg = dict(val_interval=1000)
+default_hooks = dict(checkpoint=dict(save_best='maxF', rule='greater'))

@@ -4,6 +4,7 @@ Mirrors ``mmseg.apis.init_model`` / ``inference_model``: the config's test pipel
 without its annotation-loading step, so a photo with no mask goes through exactly the
 preprocessing the model was evaluated with.
 """
+import copy
 import os.path as osp
 from typing import List, Optional, Sequence, Union
 
@@ -17,19 +18,27 @@ from mmengine.runner import load_checkpoint
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
 from salbox.utils.errors import SalboxError
+from .tta import use_tta
 
 ImageInput = Union[str, np.ndarray]
 
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
-               device: str = 'cpu', cfg_options: Optional[dict] = None) -> torch.nn.Module:
-    """Build the config's model, load ``checkpoint`` (safe loading), put it in eval mode."""
+               device: str = 'cpu', cfg_options: Optional[dict] = None,
+               tta: bool = False) -> torch.nn.Module:
+    """Build the config's model, load ``checkpoint`` (safe loading), put it in eval mode.
+    With ``tta=True`` the model is the config's ``tta_model`` around it and
+    :func:`inference_model` uses the ``tta_pipeline``."""
     if isinstance(config, str):
         if not osp.isfile(config):
             raise SalboxError(f'config file not found: {config}')
         config = Config.fromfile(config)
+    else:
+        config = copy.deepcopy(config)
     if cfg_options:
         config.merge_from_dict(cfg_options)
+    if tta:
+        use_tta(config)
     init_default_scope(config.get('default_scope', 'salbox'))
     model_cfg = config.model.copy()
     model_cfg.pop('init_cfg', None)  # the checkpoint replaces any pretrained initialisation
@@ -62,11 +71,28 @@ def build_inference_pipeline(config: Config) -> Compose:
         pipeline = config.test_dataloader.dataset.datasets[0].pipeline
     if pipeline is None:
         raise SalboxError('the config has no test pipeline (test_dataloader.dataset.pipeline)')
-    steps = [dict(step) for step in pipeline if 'Annotation' not in step['type']]
+    return Compose(_without_annotations(pipeline))
+
+
+def _without_annotations(steps):
+    """Copy of a pipeline without annotation loading, ``PackSalInputs`` keeping the original
+    image; ``TestTimeAug``'s nested transform lists are handled too."""
+    kept = []
     for step in steps:
+        if isinstance(step, (list, tuple)):  # a TestTimeAug branch
+            branch = _without_annotations(step)
+            if branch:
+                kept.append(branch)
+            continue
+        if 'Annotation' in step['type']:
+            continue
+        step = copy.deepcopy(dict(step))
         if step['type'] == 'PackSalInputs':
             step['keep_ori_img'] = True
-    return Compose(steps)
+        if step['type'] == 'TestTimeAug':
+            step['transforms'] = _without_annotations(step['transforms'])
+        kept.append(step)
+    return kept
 
 
 def _results_for(image: ImageInput) -> dict:
@@ -95,6 +121,6 @@ def inference_model(model: torch.nn.Module, images: Union[ImageInput, Sequence[I
     for image in images:
         results = _results_for(image)
         data = (in_memory if 'img' in results else pipeline)(results)
-        batch = pseudo_collate([data])
+        batch = pseudo_collate([data])  # TestTimeAug views become lists, as SalTTAModel expects
         outputs.extend(model.test_step(batch))
     return outputs[0] if single else outputs

@@ -1,10 +1,13 @@
 """End to end through mmengine's Runner: DGRL's synthetic configs train, save, load and test.
 
-Stage 1 (RLN) trains a few iterations and is tested from its checkpoint; stage 2 (BRN) trains
-on the frozen RLN loaded from that checkpoint and is tested from the wrapper's checkpoint alone;
-the BRN on a blurred first stage beats the blurred maps it refines. Everything is shrunk (few
+Stage 1 (RLN) trains a few iterations and is tested from its checkpoint (the Runner's metrics
+equal an independent evaluation of the inference API's maps; TTA runs through the Runner);
+stage 2 (BRN) trains on the frozen RLN loaded from that checkpoint and is tested from the
+wrapper's checkpoint alone (its metrics equal the RLN's maps refined by the BRN's post-processor
+interface); the BRN on a blurred first stage beats the blurred maps it refines. Everything is shrunk (few
 small images, few iterations) to keep the whole file well under a minute on a CPU.
 """
+import copy
 import glob
 import itertools
 import os.path as osp
@@ -16,7 +19,9 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from salbox.apis import inference_model, init_model, use_tta
 from salbox.evaluation import evaluate_pairs
+from salbox.registry import MODELS
 from salbox.models.detectors.demo_gt_degrader import gaussian_blur
 from salbox.utils import load_checkpoint_file
 
@@ -71,6 +76,13 @@ def _test(cfg, checkpoint):
     return Runner.from_cfg(cfg).test()
 
 
+def _test_files(data_root):
+    images = sorted(glob.glob(str(data_root / 'test' / 'images' / '*.jpg')))
+    masks = [cv2.imread(p.replace('/images/', '/masks/')[:-4] + '.png',
+                        cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255 for p in images]
+    return images, masks
+
+
 def test_rln_then_brn_on_it_train_and_test_through_the_runner(tmp_path, one_thread):
     data_root = tmp_path / 'data'
     rln_cfg = _config('dgrl_rln_r18_synthetic.py', tmp_path / 'rln', data_root, iters=6,
@@ -78,7 +90,19 @@ def test_rln_then_brn_on_it_train_and_test_through_the_runner(tmp_path, one_thre
     rln_ckpt, losses = _train(rln_cfg)
     assert osp.isfile(rln_ckpt) and len(losses) == 6 and np.all(np.isfinite(losses))
     rln_metrics = _test(rln_cfg, rln_ckpt)
-    assert 0 <= rln_metrics['MAE'] <= 1 and 0 <= rln_metrics['maxF'] <= 1
+    # Independent path: the inference API on each test image, scored by evaluate_pairs.
+    images, masks = _test_files(data_root)
+    rln = init_model(rln_cfg, rln_ckpt)
+    rln_maps = [inference_model(rln, path).pred_sal_map.data[0].numpy() for path in images]
+    expected, _ = evaluate_pairs(list(zip(rln_maps, masks)), None, ('MAE', 'maxF'))
+    assert rln_metrics['MAE'] == pytest.approx(expected['MAE'], abs=1e-6)
+    assert rln_metrics['maxF'] == pytest.approx(expected['maxF'], abs=1e-6)
+    # TTA: flips and scales through the same runner (the RLN config's tta_pipeline).
+    tta_cfg = use_tta(copy.deepcopy(rln_cfg))
+    for step in tta_cfg.test_dataloader.dataset.pipeline[1]['transforms'][0]:
+        step['scale'] = (48, 48)
+    tta_metrics = _test(tta_cfg, rln_ckpt)
+    assert 0 < tta_metrics['maxF'] <= 1 and tta_metrics['MAE'] != rln_metrics['MAE']
 
     brn_cfg = _config('dgrl_rln_r18_brn_synthetic.py', tmp_path / 'brn', data_root, iters=4,
                       input_size=(48, 48))
@@ -93,7 +117,19 @@ def test_rln_then_brn_on_it_train_and_test_through_the_runner(tmp_path, one_thre
     # Test time needs the wrapper's checkpoint only.
     brn_cfg.model.first_stage_checkpoint = str(tmp_path / 'deleted.pth')
     brn_metrics = _test(brn_cfg, brn_ckpt)
-    assert 0 <= brn_metrics['MAE'] <= 1 and 0 <= brn_metrics['maxF'] <= 1
+    # Independent composition: the RLN's own prediction refined by the trained BRN through its
+    # post-processor interface, on the decoded upright image.
+    brn = MODELS.build(brn_cfg.model.refiner)
+    brn.load_state_dict({k[len('refiner.'):]: v for k, v in saved.items()
+                         if k.startswith('refiner.')})
+    brn.eval()
+    refined = []
+    for path, prior in zip(images, rln_maps):
+        rgb = torch.from_numpy(cv2.imread(path)[:, :, ::-1].copy()).permute(2, 0, 1)
+        refined.append(brn.postprocess(rgb, torch.from_numpy(prior)[None])[0].numpy())
+    expected, _ = evaluate_pairs(list(zip(refined, masks)), None, ('MAE', 'maxF'))
+    assert brn_metrics['MAE'] == pytest.approx(expected['MAE'], abs=1e-5)
+    assert brn_metrics['maxF'] == pytest.approx(expected['maxF'], abs=1e-5)
 
 
 def test_brn_on_a_blurred_first_stage_beats_its_input(tmp_path, one_thread):

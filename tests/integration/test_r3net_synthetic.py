@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import cv2
+import numpy as np
 import pytest
 import torch
 
@@ -110,3 +111,87 @@ def test_inference_api_gives_the_same_map_for_a_path_and_an_array(trained):
     from_array = inference_model(model, cv2.imread(str(path))).pred_sal_map.data
     assert from_path.shape == (1, 64, 64)
     assert torch.allclose(from_path, from_array, atol=1e-6)
+
+
+def _exif_folder(root, size=64):
+    """``rotated.jpg``: a JPEG whose stored pixels are upside down, with EXIF orientation 3
+    (180 degrees), so a viewer shows it upright; ``upright.png``: exactly the pixels salbox
+    decodes from it (EXIF applied), losslessly. Both masks are drawn on the upright picture."""
+    from PIL import Image
+    from salbox.datasets.synthetic import render_sample
+    (root / 'images').mkdir(parents=True)
+    (root / 'masks').mkdir()
+    image, mask = render_sample(0, 7, (size, size))
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    stored = np.ascontiguousarray(image[::-1, ::-1, ::-1])  # upside down, RGB for PIL
+    Image.fromarray(stored).save(root / 'images' / 'rotated.jpg', quality=95, exif=exif.tobytes())
+    decoded = cv2.imread(str(root / 'images' / 'rotated.jpg'), cv2.IMREAD_COLOR)
+    assert np.abs(decoded.astype(int) - image).mean() < 8  # upright after EXIF
+    cv2.imwrite(str(root / 'images' / 'upright.png'), decoded)
+    for stem in ('rotated', 'upright'):
+        cv2.imwrite(str(root / 'masks' / f'{stem}.png'), mask)
+    return decoded
+
+
+def _exif_config(tmp, root):
+    path = tmp / 'exif_config.py'
+    path.write_text(f'''_base_ = [{CONFIG!r}]
+test_dataloader = dict(batch_size=1, dataset=dict(
+    _delete_=True, type='SalientObjectDataset', data_root={str(root)!r},
+    data_prefix=dict(img_path='images', gt_path='masks'), img_suffix=['.jpg', '.png'],
+    dataset_name='EXIF', test_mode=True, pipeline=_base_.test_pipeline))
+''')
+    return str(path)
+
+
+def test_exif_rotated_jpeg_is_aligned_through_test_and_infer(trained):
+    """With DenseCRF (the config's post-processor, which uses the image): the map of the
+    EXIF-rotated JPEG equals the map of its upright pixels, panel and cut-out show the upright
+    image, and the cut-out's alpha is the map."""
+    tmp, work, data, _, _ = trained
+    root = tmp / 'exif_data'
+    upright = _exif_folder(root)
+    config = _exif_config(tmp, root)
+    maps, panels = tmp / 'exif_maps', tmp / 'exif_panels'
+    result = _tool('test.py', config, str(work / 'iter_4.pth'), '--work-dir', str(tmp / 'ew'),
+                   '--out', str(maps), '--show-dir', str(panels), cwd=tmp)
+    assert result.returncode == 0, result.stderr[-3000:]
+    a = cv2.imread(str(maps / 'EXIF' / 'upright.png'), cv2.IMREAD_UNCHANGED)
+    b = cv2.imread(str(maps / 'EXIF' / 'rotated.png'), cv2.IMREAD_UNCHANGED)
+    assert a.shape == (64, 64) and np.array_equal(a, b)
+    assert not np.array_equal(b, b[::-1, ::-1])  # a 180-degree turn would show
+    panel = cv2.imread(str(panels / 'EXIF' / 'rotated.png'))
+    assert np.array_equal(panel[:, :64], upright)
+    out = tmp / 'exif_infer'
+    result = _tool('infer.py', CONFIG, str(work / 'iter_4.pth'), str(root / 'images'),
+                   '--out-dir', str(out), '--cutout', cwd=tmp)
+    assert result.returncode == 0, result.stderr[-3000:]
+    cut = cv2.imread(str(out / 'cutouts' / 'rotated.png'), cv2.IMREAD_UNCHANGED)
+    sal = cv2.imread(str(out / 'maps' / 'rotated.png'), cv2.IMREAD_UNCHANGED)
+    assert np.array_equal(cut[..., :3], upright) and np.array_equal(cut[..., 3], sal)
+    assert np.array_equal(sal, b)  # infer.py and test.py --out agree
+
+
+@pytest.mark.parametrize('tool', ['test.py', 'infer.py'])
+def test_tta_through_the_tools(trained, tool):
+    tmp, work, data, _, _ = trained
+    if tool == 'test.py':
+        result = _tool('test.py', CONFIG, str(work / 'iter_4.pth'), '--tta', '--work-dir',
+                       str(tmp / 'tta_work'), '--out', str(tmp / 'tta_maps'), '--cfg-options',
+                       *_tiny_options(data, 4), cwd=tmp)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert len(list((tmp / 'tta_maps' / 'Synthetic').iterdir())) == 4
+    else:
+        image = sorted((data / 'test' / 'images').iterdir())[0]
+        out = tmp / 'tta_infer'
+        result = _tool('infer.py', CONFIG, str(work / 'iter_4.pth'), str(image), '--tta',
+                       '--out-dir', str(out), cwd=tmp)
+        assert result.returncode == 0, result.stderr[-3000:]
+        tta_map = cv2.imread(str(out / 'maps' / f'{image.stem}.png'), cv2.IMREAD_UNCHANGED)
+        from salbox.apis import inference_model, init_model
+        from salbox.evaluation.functional import to_uint8
+        model = init_model(CONFIG, str(work / 'iter_4.pth'))
+        plain_map = to_uint8(inference_model(model, str(image)).pred_sal_map.data[0].numpy())
+        assert tta_map.shape == plain_map.shape == (64, 64)
+        assert not np.array_equal(tta_map, plain_map)  # six views were merged

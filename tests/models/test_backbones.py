@@ -21,7 +21,7 @@ TORCHVISION_TOTALS = [
     (dict(depth=152), 60_192_808, 4),
     (dict(depth=50, groups=32, width_per_group=4), 25_028_904, 4),  # resnext50_32x4d
     (dict(depth=101, groups=32, width_per_group=8), 88_791_336, 4),  # resnext101_32x8d
-    (dict(depth=101, groups=32, width_per_group=4), 44_177_704, 4),  # r3net_mmseg.md §1.4
+    (dict(depth=101, groups=32, width_per_group=4), 44_177_704, 4),  # ResNeXt-101 32x4d with its 2048x1000 classifier
 ]
 
 

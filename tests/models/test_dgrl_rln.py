@@ -1,6 +1,6 @@
 """DGRL's RLN: recurrent ResNet, contextual weighting modules, per-pass head.
 
-Reference numbers: dgrl_arn_ldps.md A.3-A.4 (official Caffe prototxt): feedback convs 24.9M for
+Reference numbers: the official Caffe prototxt (stage1/train/train.prototxt): feedback convs 24.9M for
 ResNet-50 (2048->1024 alone 18.9M), 7x7 context conv on res5 3.2M, heads 13.7M per pass (2-class
 classifier), about 90M unique parameters in all.
 """

@@ -177,3 +177,19 @@ def test_gaussian_blur_keeps_mass_and_constants():
     assert blurred.sum().item() == pytest.approx(1.0, abs=1e-5)
     assert blurred[0, 0, 10, 10] < 0.2
     assert torch.allclose(gaussian_blur(torch.ones(1, 1, 9, 9), 2.0), torch.ones(1, 1, 9, 9))
+
+
+def test_ground_truth_degrader_unflips_like_every_detector():
+    """A flipped sample (flip metainfo, GT flipped with the image by the pipeline) gives the
+    blurred GT in the original orientation, at the original size."""
+    model = MODELS.build(dict(type='GroundTruthDegrader', sigma=1.0)).eval()
+    gt = torch.zeros(1, 12, 16)
+    gt[:, 3:8, 1:5] = 1  # off-centre, so a missing un-flip shows
+    flipped = SalDataSample(metainfo=dict(ori_shape=(12, 16), flip=True,
+                                          flip_direction='horizontal'),
+                            gt_sal_map=PixelData(data=gt.flip(-1)))
+    data = model.data_preprocessor(dict(inputs=[torch.zeros(3, 12, 16, dtype=torch.uint8)],
+                                        data_samples=[flipped]), False)
+    out = model(**data, mode='predict')[0].pred_sal_map.data
+    expected = gaussian_blur(gt[None], 1.0)[0].clamp(1e-4, 1 - 1e-4)
+    assert torch.allclose(out, expected, atol=1e-5)

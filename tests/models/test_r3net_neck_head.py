@@ -1,4 +1,7 @@
 """R3Net's layers, L/H neck and RRB head: sizes, data flow and every Table 1 switch."""
+import os.path as osp
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -9,6 +12,9 @@ from salbox.models.heads import R3NetHead
 from salbox.models.layers import ASPP, ConvBNPReLU
 from salbox.models.necks import R3NetNeck
 from salbox.registry import MODELS
+
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'tools'))
+from official_layouts import num_parameters, r3net_6000_layout  # noqa: E402
 
 
 def count(module):
@@ -29,7 +35,7 @@ def r3net_parts():
 
 def test_full_r3net_size_and_forward(r3net_parts):
     backbone, neck, head = r3net_parts
-    # r3net_mmseg.md §1.4, counted from the official layer specs.
+    # Counted from the official layer lists (tests/tools/official_layouts.py).
     assert count(backbone) == 42_128_704
     assert count(neck.reduce_low) == 2_574_595
     assert count(neck.reduce_high) == 8_786_056
@@ -43,6 +49,21 @@ def test_full_r3net_size_and_forward(r3net_parts):
         logits = head((low, high))
     assert tuple(low.shape) == tuple(high.shape) == (1, 256, 16, 16)
     assert len(logits) == 7 and all(tuple(x.shape) == (1, 1, 16, 16) for x in logits)
+
+
+def test_parameter_counts_from_the_official_layer_lists(r3net_parts):
+    """Each part against the parameters of its layers in R3Net's model.py (6000.pth layout)."""
+    layout = r3net_6000_layout()
+
+    def from_list(*prefixes):
+        return num_parameters({k: s for k, s in layout.items() if k.startswith(prefixes)})
+
+    backbone, neck, head = r3net_parts
+    assert count(backbone) == from_list('layer')
+    assert count(neck.reduce_low) == from_list('reduce_low.')
+    assert count(neck.reduce_high) == from_list('reduce_high.')
+    assert count(neck.reduce_high[2]) == from_list('reduce_high.6.')
+    assert count(head) == from_list('predict')
 
 
 def test_conv_bn_prelu_block():
@@ -71,30 +92,82 @@ def test_aspp_layout_and_image_pool_branch():
     assert torch.allclose(image_pool, image_pool[..., :1, :1].expand_as(image_pool))
 
 
-def test_neck_data_flow_and_align_corners():
+# ---- an independent, functional R3Net (zijundeng/R3Net model.py) that only reads weights
+def randomized_bn(module):
+    """Non-trivial BN statistics and PReLU slopes, so an eval-mode BN is not the identity."""
+    torch.manual_seed(1)
+    for m in module.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.normal_(0, 0.2)
+            m.running_mean.normal_(0, 0.2)
+            m.running_var.uniform_(0.5, 1.5)
+        if isinstance(m, nn.PReLU):
+            m.weight.data.uniform_(0.1, 0.4)
+    return module.eval()
+
+
+def cbp_ref(x, block, kernel, dilation=1):
+    """Conv -> BN (eval) -> PReLU with the official kernel/dilation, padding 'same'."""
+    y = F.conv2d(x, block.conv.weight, block.conv.bias, padding=dilation * (kernel // 2),
+                 dilation=dilation)
+    bn = block.bn
+    y = F.batch_norm(y, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps)
+    return F.prelu(y, block.prelu.weight)
+
+
+def up_ref(x, size):
+    return F.interpolate(x, size=size, mode='bilinear', align_corners=True)
+
+
+def aspp_ref(x, aspp):
+    """_ASPP: 1x1; 3x3 dilated 2, 4, 6; global pool -> 1x1 -> upsample; cat; 1x1 fuse."""
+    branches = [cbp_ref(x, aspp.conv1x1, 1)]
+    branches += [cbp_ref(x, b, 3, d) for b, d in zip(aspp.dilated, (2, 4, 6))]
+    pooled = cbp_ref(x.mean(dim=(2, 3), keepdim=True), aspp.image_pool, 1)
+    branches.append(up_ref(pooled, x.shape[-2:]))
+    return cbp_ref(torch.cat(branches, 1), aspp.fuse, 1)
+
+
+def neck_ref(feats, neck):
+    """reduce_low(cat(F1, up F2, up F3)) and up(reduce_high(cat(F4, up F5))) at F1's size."""
+    f1, f2, f3, f4, f5 = feats
+    size = f1.shape[-2:]
+    x = torch.cat([f1, up_ref(f2, size), up_ref(f3, size)], 1)
+    for block, k in zip(neck.reduce_low, (3, 3, 1)):
+        x = cbp_ref(x, block, k)
+    y = torch.cat([f4, up_ref(f5, f4.shape[-2:])], 1)
+    y = cbp_ref(cbp_ref(y, neck.reduce_high[0], 3), neck.reduce_high[1], 3)
+    y = aspp_ref(y, neck.reduce_high[2])
+    return x, up_ref(y, size)
+
+
+def head_ref(low, high, head, order='LHLHLH', residual=True):
+    """S_0 = predict0(H); S_j = S_{j-1} + RRB_j(cat(S_{j-1}, F_j)) (paper Eq. 1)."""
+    maps = [F.conv2d(high, head.predict0.weight, head.predict0.bias)]
+    for rrb, name in zip(head.rrbs, order):
+        x = torch.cat([maps[-1], low if name == 'L' else high], 1)
+        x = cbp_ref(cbp_ref(x, rrb.convs[0], 3), rrb.convs[1], 3)
+        update = F.conv2d(x, rrb.predict.weight, rrb.predict.bias)
+        maps.append(maps[-1] + update if residual else update)
+    return maps
+
+
+def test_neck_matches_the_functional_official_neck():
     torch.manual_seed(0)
     channels = (8, 8, 16, 32, 64)
-    neck = R3NetNeck(in_channels=channels, channels=16).eval()
+    neck = randomized_bn(R3NetNeck(in_channels=channels, channels=16))
     feats = fake_features(channels=channels)
     with torch.no_grad():
         low, high = neck(feats)
-        size = feats[0].shape[-2:]
-        up = lambda x, s: F.interpolate(x, size=s, mode='bilinear', align_corners=True)
-        expect_low = neck.reduce_low(torch.cat([feats[0], up(feats[1], size),
-                                                up(feats[2], size)], 1))
-        h = neck.reduce_high(torch.cat([feats[3], up(feats[4], feats[3].shape[-2:])], 1))
-        expect_high = up(h, size)
-        assert torch.allclose(low, expect_low, atol=1e-6)
-        assert torch.allclose(high, expect_high, atol=1e-6)
-        # L reads F1-F3 only, H reads F4-F5 only.
+        expect_low, expect_high = neck_ref(feats, neck)
+    assert torch.allclose(low, expect_low, atol=1e-5)
+    assert torch.allclose(high, expect_high, atol=1e-5)
+    with torch.no_grad():  # L reads F1-F3 only, H reads F4-F5 only
         changed = list(feats)
         changed[3] = torch.randn_like(feats[3])
         low2, high2 = neck(changed)
         assert torch.equal(low, low2) and not torch.allclose(high, high2)
-        changed = list(feats)
-        changed[0] = torch.randn_like(feats[0])
-        low3, high3 = neck(changed)
-        assert torch.equal(high, high3) and not torch.allclose(low, low3)
     with torch.device('meta'):
         neck = R3NetNeck()
     assert neck.reduce_low[0].conv.in_channels == 832
@@ -150,17 +223,18 @@ def test_num_steps(num_steps):
 
 
 @pytest.mark.parametrize('residual', [True, False])
-def test_residual_switch(residual):
+@pytest.mark.parametrize('order', ['LH', 'HH'])
+def test_head_matches_the_functional_official_head(residual, order):
     torch.manual_seed(0)
-    head = R3NetHead(in_channels=16, channels=8, residual=residual).eval()
+    head = randomized_bn(R3NetHead(in_channels=16, channels=8, residual=residual,
+                                   feature_order=order))
     low, high = torch.randn(1, 16, 8, 8), torch.randn(1, 16, 8, 8)
     with torch.no_grad():
         logits = head((low, high))
-        assert torch.allclose(logits[0], head.predict0(high))
-        for step, feat in enumerate([low, high] * 3):
-            update = head.rrbs[step](logits[step], feat)
-            expected = logits[step] + update if residual else update
-            assert torch.allclose(logits[step + 1], expected, atol=1e-6)
+        expected = head_ref(low, high, head, (order * 3)[:6], residual)
+    assert len(logits) == len(expected) == 7
+    for ours, theirs in zip(logits, expected):
+        assert torch.allclose(ours, theirs, atol=1e-5)
 
 
 def test_shared_weights_reuse_one_block():

@@ -1,10 +1,10 @@
 """Converters of R3Net's official checkpoints.
 
-The "official" models below are rebuilt in this file from the layout described in
-``shared/reference/r3net_mmseg.md`` §1.2-1.3 (the Torch7-generated ``nn.Sequential`` of
-``resnext_101_32x4d_.py`` and R3Net's ``model.py``), not from the converter: their state dicts
-give the official key names, and their forward passes give the official outputs that the
-converted salbox model must reproduce.
+Two independent sources of the official layouts, neither taken from the converter:
+``official_layouts.py`` writes the key lists with shapes of ``resnext_101_32x4d.pth`` and
+``6000.pth`` from the official module definitions (zijundeng/R3Net
+``resnext/resnext_101_32x4d_.py``, ``model.py``), and the modules below rebuild that structure
+so their forward passes give the official outputs the converted salbox model must reproduce.
 """
 import importlib.util
 from pathlib import Path
@@ -20,6 +20,8 @@ from salbox.models.necks import R3NetNeck
 from salbox.models.utils import (convert_r3net_official, convert_resnext_torch7,
                                  infer_resnet_args)
 from salbox.utils import load_checkpoint_file
+from official_layouts import (imagenet_resnext101_32x4d_layout, num_parameters,
+                               r3net_6000_layout, random_state_dict)
 
 TOOLS = Path(__file__).resolve().parents[2] / 'tools' / 'model_converters'
 
@@ -68,7 +70,8 @@ def official_resnext(stage_blocks, groups=32, width_per_group=4):
             official_block(cin if b == 0 else cout, width, cout, 2 if (i and b == 0) else 1,
                            groups, b == 0) for b in range(num)]))
         cin = cout
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, 1000)]
+    # 10 is nn.Sequential(Lambda, nn.Linear): the classifier keys are 10.1.weight / 10.1.bias
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Sequential(Identity(), nn.Linear(2048, 1000))]
     return nn.Sequential(*layers)
 
 
@@ -165,7 +168,7 @@ def load_tool(name):
     return module
 
 
-# The reference's own examples of official key names (r3net_mmseg.md §1.2-1.3).
+# Examples of official key names (zijundeng/R3Net model.py, resnext/resnext_101_32x4d_.py).
 OFFICIAL_KEY_EXAMPLES = [
     'layer0.0.weight', 'layer0.1.weight', 'layer0.1.running_var',
     'layer1.0.0.0.0.0.weight', 'layer1.0.0.0.0.1.running_mean', 'layer1.0.0.0.0.3.weight',
@@ -248,6 +251,8 @@ def test_unknown_keys_are_named():
         convert_r3net_official({'layer1.0.0.0.0.2.weight': torch.zeros(1)})
     with pytest.raises(KeyError, match='11.weight'):
         convert_resnext_torch7({'11.weight': torch.zeros(1)})
+    with pytest.raises(KeyError, match="'10.weight'"):  # not the official classifier layout
+        convert_resnext_torch7({'10.weight': torch.zeros(1)})
     converted = convert_r3net_official({'module.predict0.bias': torch.zeros(1)})
     assert list(converted) == ['head.predict0.bias']
 
@@ -278,13 +283,54 @@ def test_r3net_tool_end_to_end(tmp_path, official_r3net50):
         tool.main([str(src), str(dst)])
 
 
-def test_resnext_tool_end_to_end(tmp_path):
+# ------------------------------------------------ against the key lists of the official files
+def test_rebuilt_modules_have_exactly_the_official_key_lists():
+    with torch.device('meta'):
+        resnext = official_resnext((3, 4, 23, 3))
+        r3net = OfficialR3Net((3, 4, 23, 3))
+    for module, layout in ((resnext, imagenet_resnext101_32x4d_layout()),
+                           (r3net, r3net_6000_layout())):
+        ours = as_pytorch_040(module.state_dict())
+        assert list(ours) == list(layout)
+        assert all(tuple(ours[k].shape) == layout[k] for k in layout)
+
+
+def test_official_file_sizes_from_the_layer_lists():
+    """Parameter counts computed from the written layer lists: ResNeXt-101 32x4d has
+    42,128,704 parameters without its 2048x1000 classifier; R3Net 56,156,126."""
+    imagenet = imagenet_resnext101_32x4d_layout()
+    assert num_parameters(imagenet) == 42_128_704 + 2048 * 1000 + 1000
+    assert num_parameters(r3net_6000_layout()) == 56_156_126
+
+
+def test_converters_accept_the_official_layouts_with_their_shapes():
+    """Every key of the real files converts, onto exactly salbox's keys and shapes."""
+    imagenet = {k: torch.empty(s, device='meta') for k, s in
+                imagenet_resnext101_32x4d_layout().items()}
+    r3net = {k: torch.empty(s, device='meta') for k, s in r3net_6000_layout().items()}
+    with torch.device('meta'):
+        backbone = ResNeXt(depth=101)
+        model = salbox_r3net(101)
+    converted = convert_resnext_torch7(imagenet)
+    ours = backbone.state_dict()
+    assert set(converted) - set(ours) == {'fc.weight', 'fc.bias'}
+    assert {k for k in ours if not k.endswith('num_batches_tracked')} <= set(converted)
+    assert all(tuple(converted[k].shape) == tuple(ours[k].shape) for k in converted
+               if k in ours)
+    converted = convert_r3net_official(r3net)
+    ours = {k: v for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    assert set(converted) == set(ours)
+    assert all(tuple(converted[k].shape) == tuple(ours[k].shape) for k in ours)
+
+
+def test_resnext_tool_converts_an_official_layout_file(tmp_path):
+    """The tool on a file with the official keys (ResNeXt-50 stage sizes keep it small)."""
     tool = load_tool('resnext101_32x4d2torchvision')
-    official = official_resnext((3, 4, 6, 3)).state_dict()
-    src, dst = tmp_path / 'resnext_torch7.pth', tmp_path / 'resnext_tv.pth'
-    torch.save(official, src)
+    state = random_state_dict(imagenet_resnext101_32x4d_layout((3, 4, 6, 3)))
+    src, dst = tmp_path / 'resnext_101_32x4d.pth', tmp_path / 'tv.pth'
+    torch.save(state, src)
     tool.main([str(src), str(dst)])
-    backbone = ResNeXt(depth=50, init_cfg=dict(type='Pretrained', checkpoint=str(dst)))
-    backbone.init_weights()
-    expected = official['4.0.0.0.0.3.weight']
-    assert torch.equal(backbone.layer1[0].conv2.weight, expected)
+    saved = load_checkpoint_file(str(dst))
+    assert torch.equal(saved['fc.weight'], state['10.1.weight'])
+    assert torch.equal(saved['layer3.5.conv2.weight'], state['6.5.0.0.0.3.weight'])
+    assert torch.equal(saved['layer2.0.downsample.1.running_var'], state['5.0.0.1.1.running_var'])

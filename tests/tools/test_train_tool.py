@@ -1,5 +1,6 @@
 """tools/train.py on the paper config: clear one-line errors without data or weights, and a
 real start of the paper recipe on a generated folder in MSRA10K's layout."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -37,6 +38,12 @@ def test_without_pretrained_weights_one_line_names_the_file(tmp_path):
 def test_paper_recipe_starts_on_an_msra10k_layout(tmp_path):
     write_synthetic_folder(str(tmp_path / 'data' / 'MSRA10K'), num_images=4,
                            img_size=(320, 360), seed=0, layout='msra10k')
+    # The recipe validates on DUTS-TE (configs/_base_/datasets/val_duts_te.py): lay out a tiny one.
+    duts = write_synthetic_folder(str(tmp_path / 'duts_te'), num_images=2, img_size=(64, 64),
+                                  seed=1)
+    (tmp_path / 'data' / 'DUTS' / 'DUTS-TE').mkdir(parents=True)
+    os.rename(osp.join(duts, 'images'), tmp_path / 'data' / 'DUTS' / 'DUTS-TE' / 'DUTS-TE-Image')
+    os.rename(osp.join(duts, 'masks'), tmp_path / 'data' / 'DUTS' / 'DUTS-TE' / 'DUTS-TE-Mask')
     result = _train(tmp_path, '--cfg-options', 'model.backbone.init_cfg=None',
                     'train_cfg.max_iters=1', 'train_dataloader.batch_size=2',
                     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',

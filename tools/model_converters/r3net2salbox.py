@@ -9,17 +9,21 @@ with an unexpected layout is reported instead of silently half-converted.
 """
 import argparse
 import os
+import os.path as osp
+import sys
 from collections import OrderedDict
 from typing import Mapping
 
-import torch
-from torch import nn
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # checkout
 
-from salbox.models.backbones import ResNet
-from salbox.models.heads import R3NetHead
-from salbox.models.necks import R3NetNeck
-from salbox.models.utils import convert_r3net_official, infer_resnet_args
-from salbox.utils import load_checkpoint_file
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from salbox.models.backbones import ResNet  # noqa: E402
+from salbox.models.heads import R3NetHead  # noqa: E402
+from salbox.models.necks import R3NetNeck  # noqa: E402
+from salbox.models.utils import convert_r3net_official, infer_resnet_args  # noqa: E402
+from salbox.utils import load_checkpoint_file  # noqa: E402
 
 
 def convert(state_dict: Mapping) -> 'OrderedDict':

@@ -1,6 +1,7 @@
 """Convert the Torch7-ported ImageNet ResNeXt-101 32x4d used by R3Net
-(``resnext_101_32x4d.pth``, keys ``0.*``, ``1.*``, ``4.b...``-``7.b...``, ``10.*``) to
-torchvision's names.
+(``resnext_101_32x4d.pth`` of zijundeng/R3Net's README; keys ``0.*``, ``1.*``,
+``4.b...``-``7.b...`` and the classifier ``10.1.*``, as ``resnext/resnext_101_32x4d_.py`` defines
+it) to torchvision's names.
 
     python tools/model_converters/resnext101_32x4d2torchvision.py \
         resnext_101_32x4d.pth work_dirs/resnext101_32x4d_torchvision.pth
@@ -11,14 +12,18 @@ into a matching salbox ResNeXt, where only ``fc.*`` may be left over.
 """
 import argparse
 import os
+import os.path as osp
+import sys
 from collections import OrderedDict
 from typing import Mapping
 
-import torch
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))  # checkout
 
-from salbox.models.backbones import ResNet
-from salbox.models.utils import convert_resnext_torch7, infer_resnet_args
-from salbox.utils import load_checkpoint_file
+import torch  # noqa: E402
+
+from salbox.models.backbones import ResNet  # noqa: E402
+from salbox.models.utils import convert_resnext_torch7, infer_resnet_args  # noqa: E402
+from salbox.utils import load_checkpoint_file  # noqa: E402
 
 
 def convert(state_dict: Mapping) -> 'OrderedDict':

@@ -20,3 +20,20 @@ test_dataloader = dict(
             _base_.dut_omron_test_dataset,
         ]))
 test_evaluator = dict(type='SODMetric')
+
+# Test-time augmentation (tools/test.py --tta, tools/infer.py --tta; not part of R3Net's
+# protocol): three scales (chosen: 0.75, 1, 1.25 of the original size) x no flip / horizontal
+# flip, averaged by SalTTAModel before DenseCRF runs once on the merged map.
+tta_model = dict(type='SalTTAModel')
+tta_pipeline = [
+    dict(type='LoadSalImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale_factor=r) for r in (0.75, 1.0, 1.25)],
+            [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='horizontal')],
+            [dict(type='LoadSalAnnotation')],
+            [dict(type='PackSalInputs', keep_ori_img=True)],
+        ]),
+]

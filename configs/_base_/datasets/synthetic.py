@@ -44,3 +44,20 @@ test_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_evaluator = dict(type='SODMetric')
+
+# Test-time augmentation (tools/test.py --tta, tools/infer.py --tta), as MMSeg's configs: three
+# scales (chosen: 0.75, 1, 1.25 of the test size) x no flip / horizontal flip; the ground truth is
+# loaded after the resize and flip, so metrics stay at the original size and orientation.
+tta_model = dict(type='SalTTAModel')
+tta_pipeline = [
+    dict(type='LoadSalImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [dict(type='Resize', scale_factor=r) for r in (0.75, 1.0, 1.25)],
+            [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+             dict(type='RandomFlip', prob=1.0, direction='horizontal')],
+            [dict(type='LoadSalAnnotation')],
+            [dict(type='PackSalInputs', keep_ori_img=True)],
+        ]),
+]

@@ -7,8 +7,11 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)}),
 )
+# Official: lr_i = lr * (1 - i / 6000) ** 0.9 for iterations i = 0..5999. mmengine's PolyLR
+# decays over end - begin - 1 steps, so end=6001 gives exactly that curve (end=6000 would give
+# (1 - i / 5999) ** 0.9 and a last iteration at lr 0); tests/test_r3net_schedule.py checks it.
 param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=6000, by_epoch=False),
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=6001, by_epoch=False),
 ]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=6000)
 test_cfg = dict(type='TestLoop')

@@ -195,21 +195,32 @@ class Resize(BaseTransform):
 
     Args:
         scale (int | tuple[int, int]): target (width, height).
+        scale_factor (float, optional): instead of ``scale``: multiply both sides by this
+            (rounded; used by multi-scale test-time augmentation). Give one of the two.
         keep_ratio (bool): Default False.
         img_interpolation (str): Default 'bilinear' (chosen, as mmcv).
         mask_interpolation (str): Default 'bilinear' (chosen: keeps soft masks soft).
     """
 
-    def __init__(self, scale: Union[int, Sequence[int]], keep_ratio: bool = False,
+    def __init__(self, scale: Union[None, int, Sequence[int]] = None, keep_ratio: bool = False,
                  img_interpolation: str = 'bilinear',
-                 mask_interpolation: str = 'bilinear') -> None:
-        self.scale = _pair(scale, 'scale')
+                 mask_interpolation: str = 'bilinear',
+                 scale_factor: Optional[float] = None) -> None:
+        if (scale is None) == (scale_factor is None):
+            raise ValueError('Resize: give exactly one of scale and scale_factor')
+        if scale_factor is not None and not scale_factor > 0:
+            raise ValueError(f'Resize: scale_factor must be > 0, got {scale_factor}')
+        self.scale = None if scale is None else _pair(scale, 'scale')
+        self.factor = None if scale_factor is None else float(scale_factor)
         self.keep_ratio = keep_ratio
         self.img_interpolation = _interp(_RESIZE_INTERP, img_interpolation)
         self.mask_interpolation = _interp(_RESIZE_INTERP, mask_interpolation)
 
     def target_size(self, height: int, width: int) -> Tuple[int, int]:
         """(width, height) of the output for an input of ``height`` x ``width``."""
+        if self.factor is not None:
+            return (max(1, int(width * self.factor + 0.5)),
+                    max(1, int(height * self.factor + 0.5)))
         if not self.keep_ratio:
             return self.scale
         factor = min(max(self.scale) / max(height, width), min(self.scale) / min(height, width))
@@ -228,4 +239,5 @@ class Resize(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(scale={self.scale}, keep_ratio={self.keep_ratio})'
+        return (f'{self.__class__.__name__}(scale={self.scale}, scale_factor={self.factor}, '
+                f'keep_ratio={self.keep_ratio})')

@@ -1,6 +1,8 @@
 from .base import BaseSalDetector
 from .demo_gt_degrader import GroundTruthDegrader
 from .saliency_detector import SaliencyDetector
+from .tta import SalTTAModel
 from .two_stage import RefinedDetector
 
-__all__ = ['BaseSalDetector', 'SaliencyDetector', 'RefinedDetector', 'GroundTruthDegrader']
+__all__ = ['BaseSalDetector', 'SaliencyDetector', 'RefinedDetector', 'GroundTruthDegrader',
+           'SalTTAModel']

@@ -51,6 +51,8 @@ class BaseSalDetector(BaseModel):
         self.postprocessors = nn.ModuleList(
             p if isinstance(p, nn.Module) else MODELS.build(p) for p in (postprocessors or []))
         self.align_corners = bool(align_corners)
+        # SalTTAModel switches this off while it predicts the views, then post-processes once.
+        self.run_postprocessors = True
 
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':
@@ -151,7 +153,8 @@ class BaseSalDetector(BaseModel):
         for i, sample in enumerate(data_samples):
             logit = self.logits_at_original_size(logits[i], sample)
             logit, sal_map = self.logits_to_map(logit, sample)
-            sal_map = self.apply_postprocessors(sal_map, sample)
+            if getattr(self, 'run_postprocessors', True):
+                sal_map = self.apply_postprocessors(sal_map, sample)
             sample.sal_logits = PixelData(data=logit)
             sample.pred_sal_map = PixelData(data=sal_map.clamp(0, 1))
         return list(data_samples)

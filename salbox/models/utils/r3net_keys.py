@@ -3,7 +3,8 @@
 Two official layouts (``zijundeng/R3Net``: ``resnext/resnext_101_32x4d_.py``, ``model.py``):
 
 - the Torch7-converted ImageNet ResNeXt-101 32x4d (``resnext_101_32x4d.pth``): one flat
-  ``nn.Sequential`` with ``0`` conv1, ``1`` bn1, ``4``..``7`` the stages, ``10`` fc;
+  ``nn.Sequential`` with ``0`` conv1, ``1`` bn1, ``4``..``7`` the stages and, at ``10``,
+  ``nn.Sequential(Lambda, nn.Linear(2048, 1000))``: the classifier is ``10.1.weight``/``10.1.bias``;
 - R3Net's ``6000.pth``: ``layer0.0`` conv1, ``layer0.1`` bn1, ``layer1``..``layer4`` the stages,
   ``reduce_low``/``reduce_high`` (flat Conv/BN/PReLU sequences, then ``_ASPP`` at
   ``reduce_high.6``) and ``predict0``..``predict6``.
@@ -82,13 +83,13 @@ def _stage_block_rule(stage_pattern: str, stage_name: Callable, prefix: str):
 
 
 def convert_resnext_torch7(state_dict: Mapping) -> 'OrderedDict':
-    """Torch7-converted ResNeXt (``0.*``, ``1.*``, ``4.b...``-``7.b...``, ``10.*``) ->
+    """Torch7-converted ResNeXt (``0.*``, ``1.*``, ``4.b...``-``7.b...``, ``10.1.*``) ->
     torchvision names (``conv1``, ``bn1``, ``layerK.b.*``, ``fc``). Raises ``KeyError`` naming
     every key that does not fit the layout."""
     rules = [
         (rf'0\.(?P<param>weight)', lambda m: f"conv1.{m['param']}"),
         (rf'1\.{_PARAM}', lambda m: f"bn1.{m['param']}"),
-        (r'10\.(?P<param>weight|bias)', lambda m: f"fc.{m['param']}"),
+        (r'10\.1\.(?P<param>weight|bias)', lambda m: f"fc.{m['param']}"),
         _stage_block_rule('[4-7]', lambda s: f'layer{int(s) - 3}', ''),
     ]
     return _apply_rules(state_dict, rules, 'Torch7 ResNeXt checkpoint')
