@@ -51,7 +51,7 @@ val_dataloader = dict(
         pipeline=[
             dict(type='LoadSalImageFromFile'),
             dict(type='LoadSalAnnotation'),
-            dict(type='PackSalInputs'),
+            dict(type='PackSalInputs', keep_ori_img=True),
         ]))
 val_evaluator = dict(type='SODMetric')
 val_cfg = dict(type='ValLoop')

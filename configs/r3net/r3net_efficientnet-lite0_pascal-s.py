@@ -53,7 +53,7 @@ test_pipeline = [
     dict(type='LoadSalImageFromFile'),
     dict(type='Resize', scale=(256, 256)),
     dict(type='LoadSalAnnotation'),
-    dict(type='PackSalInputs'),
+    dict(type='PackSalInputs', keep_ori_img=True),
 ]
 train_dataloader = dict(
     batch_size=8,
