@@ -32,8 +32,7 @@ model = dict(
         aspp=True),
     head=dict(type='R3NetHead', in_channels=96, channels=48, num_steps=6, feature_order='LH'),
     loss=dict(type='DeepSupervisionBCELoss'),
-    # DenseCRF (R3Net's test step) is one switch away:
-    #   --cfg-options "model.postprocessors=[dict(type='DenseCRF')]"
+    # DenseCRF (R3Net's test step): r3net_efficientnet-lite0_pascal-s_crf.py.
     postprocessors=[],
 )
 
