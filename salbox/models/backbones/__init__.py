@@ -7,3 +7,6 @@ __all__ += ['RecurrentResNet']
 from .efficientnet_lite import EfficientNetLite  # noqa: E402
 
 __all__ += ['EfficientNetLite']
+from .mobilenet_v2 import MobileNetV2  # noqa: E402
+
+__all__ += ['MobileNetV2']
