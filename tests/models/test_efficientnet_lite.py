@@ -143,3 +143,24 @@ def test_bad_arguments_raise():
         EfficientNetLite('lite9')
     with pytest.raises(ValueError, match='out_indices'):
         EfficientNetLite('lite0', out_indices=(5,))
+
+
+@pytest.mark.parametrize('name', ['pascal-s', 'synthetic', 'msra10k'])
+def test_lite0_r3net_configs_build_and_run(name):
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    init_default_scope('salbox')
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(repo, f'configs/r3net/r3net_efficientnet-lite0_{name}.py'))
+    assert cfg.model.backbone.init_cfg.checkpoint == 'pip://efficientnet_lite0'
+    cfg.model.backbone.pop('init_cfg')
+    cfg.model.postprocessors = []
+    model = MODELS.build(cfg.model).eval()
+    # L from the stride-4/8 taps, H from stride 16/32.
+    assert model.neck.in_channels == model.backbone.out_channels == (24, 40, 112, 320)
+    with torch.no_grad():
+        logits = model(torch.zeros(1, 3, 64, 64), mode='tensor')
+    assert len(logits) == 7 and logits[-1].shape[-2:] == (64, 64)

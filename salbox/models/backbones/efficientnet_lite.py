@@ -162,9 +162,8 @@ class EfficientNetLite(BaseModule):
             and including tap ``i`` (parameters fixed, BatchNorm in eval mode).
         norm_eval: keep every BatchNorm in eval mode during training.
         drop_path_rate: stochastic depth of the last block, linearly scaled with the block index
-            as in the official code (which trains with 0.2). Default 0 (chosen: the package's
-            weights are used as a fixed initialisation for dense prediction, as MMSegmentation
-            does for its backbones by default).
+            as in the official code (which trains ImageNet with 0.2). Default 0 (chosen: the
+            short fine-tuning runs of the salbox configs).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint='pip://efficientnet_lite0')``.
     Attributes:
         out_channels: channels of the selected outputs; ``stage_channels``: of all five taps.
