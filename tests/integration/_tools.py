@@ -1,6 +1,10 @@
-"""Run a tools/*.py ``main`` in a forked child: the child inherits the imported torch, mmengine
-and salbox, so a run costs no interpreter start-up (each fork is still a separate process with
-its own mmengine state, exactly like a fresh ``python tools/X.py``)."""
+"""Run a tools/*.py ``main`` in a child process forked from a fork server that has imported
+torch, mmengine and salbox, so a run costs no interpreter start-up (each child is still a separate
+process with its own mmengine state, exactly like a fresh ``python tools/X.py``).
+
+Not a plain ``fork`` of the pytest process: once an earlier test has run torch ops on several
+OpenMP threads, a forked child deadlocks in its first parallel region (libgomp is not fork-safe).
+The fork server is a fresh interpreter that never ran a parallel region."""
 import importlib.util
 import multiprocessing as mp
 import os
@@ -26,6 +30,8 @@ def _child(tool, argv, env, cwd, log):
     sys.stdout = os.fdopen(1, 'w', buffering=1)  # pytest swapped the Python-level streams
     sys.stderr = os.fdopen(2, 'w', buffering=1)
     os.environ.update(env)
+    import torch
+    torch.set_num_threads(1)  # as the subprocess runs (OMP_NUM_THREADS=1): bitwise comparable
     os.chdir(cwd)
     sys.path.insert(0, HERE)  # the config's custom_imports (_dist_hooks)
     code = 0
@@ -45,8 +51,12 @@ def _child(tool, argv, env, cwd, log):
     os._exit(code)
 
 
+_CONTEXT = mp.get_context('forkserver')
+_CONTEXT.set_forkserver_preload(['torch', 'mmengine.runner', 'salbox.apis', 'salbox.models'])
+
+
 def start_tool(tool, argv, cwd, log, env=None):
-    process = mp.get_context('fork').Process(target=_child,
+    process = _CONTEXT.Process(target=_child,
                                              args=(tool, list(argv), env or {}, str(cwd), str(log)))
     process.start()
     return process
