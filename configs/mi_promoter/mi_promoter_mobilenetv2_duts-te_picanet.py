@@ -74,7 +74,22 @@ val_dataloader = dict(
         dataset_name='ECSSD',
         test_mode=True,
         pipeline=val_pipeline))
-test_dataloader = val_dataloader
+# Test: the paper's protocol promotes the very images it was fitted on (label-free), so the test
+# set is DUTS-TE with its PiCANet priors, now with masks for scoring; validation (checkpoint
+# selection) uses ECSSD above, never the reported set.
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='PriorMapDataset',
+        data_root='data/DUTS-TE',
+        data_prefix=dict(img_path='images', prior_path='../priors/PiCANet/DUTS-TE'),
+        gt_dir='masks',
+        dataset_name='DUTS-TE',
+        test_mode=True,
+        pipeline=val_pipeline))
 val_evaluator = dict(type='SODMetric')
 test_evaluator = val_evaluator
 

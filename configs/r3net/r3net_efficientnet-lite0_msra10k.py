@@ -3,12 +3,12 @@
 # 300x300 crops with flip and +-10 deg rotation, 6000 iterations of SGD (lr 1e-3, momentum 0.9,
 # wd 5e-4, biases 2x lr without decay, poly 0.9), full-resolution testing with DenseCRF on
 # ECSSD, HKU-IS, PASCAL-S, SOD and DUT-OMRON. Neck and refinement widths are the paper's (256,
-# 128), so only the backbone differs from r3net_resnext101_msra10k.py. Validation: the 680-image
-# PASCAL-S development split (train.txt of tools/dataset_converters/pascal_s_saliency_matlab.py),
-# see configs/r3net/README.md, "EfficientNet-Lite0 configs".
+# 128), so only the backbone differs from r3net_resnext101_msra10k.py. Validation: 500 DUTS-TE
+# images, as r3net_resnext101_msra10k.py (never one of the five reported test sets).
 _base_ = [
     '../_base_/datasets/msra10k.py',
     '../_base_/datasets/sod_testsets.py',
+    '../_base_/datasets/val_duts_te.py',
     '../_base_/schedules/r3net_6k.py',
     '../_base_/default_runtime.py',
 ]
@@ -37,24 +37,6 @@ model = dict(
     # R3Net's infer.py: crf_refine=True with sxy 3 / compat 3 and sxy 60 / srgb 5 / compat 5.
     postprocessors=[dict(type='DenseCRF')],
 )
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='PASCALSDataset',
-        data_root='data/PASCAL-S',
-        ann_file='train.txt',
-        test_mode=True,
-        pipeline=[
-            dict(type='LoadSalImageFromFile'),
-            dict(type='LoadSalAnnotation'),
-            dict(type='PackSalInputs', keep_ori_img=True),
-        ]))
-val_evaluator = dict(type='SODMetric')
-val_cfg = dict(type='ValLoop')
 train_cfg = dict(val_interval=1000)
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2,

@@ -69,6 +69,9 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type='PASCALSDataset', data_root=data_root, ann_file='test.txt',
                  test_mode=True, pipeline=test_pipeline))
+# A development-set config: validation watches the held-out 170 (the test set) during the run and
+# selects nothing (no save_best below); tests/configs/test_config_rules.py checks exactly that.
+validation_watches_test_set = True
 val_dataloader = test_dataloader
 test_evaluator = dict(type='SODMetric')
 val_evaluator = test_evaluator
@@ -90,8 +93,10 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # No save_best: validation runs on the held-out 170, which are also the reported test set,
+    # so picking a checkpoint on them would leak; report the last checkpoint.
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=val_interval,
-                    max_keep_ckpts=1, save_best='maxF', rule='greater'),
+                    max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 randomness = dict(seed=2018)
