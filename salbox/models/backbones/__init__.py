@@ -4,3 +4,6 @@ __all__ = ['ResNet', 'ResNeXt']
 from .recurrent_resnet import RecurrentResNet  # noqa: E402
 
 __all__ += ['RecurrentResNet']
+from .vgg import VGG  # noqa: E402
+
+__all__ += ['VGG']
