@@ -23,9 +23,10 @@ def local_response_norm(x: torch.Tensor, size: int, alpha: float = 1e-3, beta: f
     has ``N``, so the window is built here rather than borrowed.
     """
     half = size // 2
-    squares = (x * x).unsqueeze(1)  # (N, 1, C, H, W)
-    squares = F.pad(squares, (0, 0, 0, 0, half, half))
-    window_sum = F.avg_pool3d(squares, (2 * half + 1, 1, 1), stride=1).squeeze(1) * (2 * half + 1)
+    # Sliding channel-window sum of squares as a difference of cumulative sums (O(C), not O(CN)).
+    squares = F.pad(x * x, (0, 0, 0, 0, half + 1, half))  # zero channels: the clipped ends
+    cumulative = squares.cumsum(dim=1)
+    window_sum = cumulative[:, 2 * half + 1:] - cumulative[:, :-(2 * half + 1)]
     return x / (k + alpha / size * window_sum).pow(beta)
 
 

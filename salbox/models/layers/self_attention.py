@@ -42,7 +42,7 @@ def attention_explicit(query: torch.Tensor, key: torch.Tensor, value: torch.Tens
 
 def attention_fused(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     """The same result through ``scaled_dot_product_attention`` (scale 1), shaped for the fused
-    kernels, which need one common last dimension: query and key are padded with zero channels
+    kernels, which need one common last dimension and contiguous channels: query and key are padded with zero channels
     to the value's width (zero channels add nothing to query . key), or the value to theirs (the
     extra output channels are dropped)."""
     qk_dim, channels = query.shape[-1], value.shape[-1]
@@ -52,8 +52,9 @@ def attention_fused(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor)
         key = F.pad(key, (0, width - qk_dim))
     if channels < width:
         value = F.pad(value, (0, width - channels))
-    out = F.scaled_dot_product_attention(query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1),
-                                         scale=1.0).squeeze(1)
+    # The CPU flash kernel also needs unit stride along channels (else: the math fallback).
+    query, key, value = (t.contiguous().unsqueeze(1) for t in (query, key, value))
+    out = F.scaled_dot_product_attention(query, key, value, scale=1.0).squeeze(1)
     return out[..., :channels] if channels < width else out
 
 
