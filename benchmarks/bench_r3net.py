@@ -15,6 +15,7 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 from salbox.registry import MODELS  # noqa: E402
@@ -39,7 +40,11 @@ def main():
     args = parser.parse_args()
     init_default_scope('salbox')
     torch.manual_seed(0)
-    model = MODELS.build(dict(type='R3Net', postprocessors=[]))
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                                   'configs/_base_/models/r3net_resnext101.py'))
+    cfg.model.backbone.pop('init_cfg', None)
+    cfg.model.postprocessors = []
+    model = MODELS.build(cfg.model)
     backbone = model.backbone
     x = torch.randn(args.batch, 3, args.size, args.size)
 

@@ -1,7 +1,7 @@
 """salbox registries: children of mmengine's root registries.
 
 Each child names the package that registers into it (``locations``), so a config that says
-``type='R3Net'`` resolves without any manual import, exactly as MMSegmentation's
+``type='SaliencyDetector'`` resolves without any manual import, exactly as MMSegmentation's
 ``mmseg/registry/registry.py`` does it. The scope of every registry here is ``salbox``.
 """
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS

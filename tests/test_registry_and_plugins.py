@@ -20,11 +20,11 @@ def test_types_resolve_from_a_fresh_interpreter_by_scope(tmp_path):
         from mmengine.registry import init_default_scope
         init_default_scope('salbox')
         from salbox.registry import MODELS, METRICS, TRANSFORMS, DATASETS
-        print(MODELS.get('SaliencyDetector').__name__, MODELS.get('R3Net').__name__,
+        print(MODELS.get('SaliencyDetector').__name__, MODELS.get('R3NetHead').__name__,
               MODELS.get('DenseCRF').__name__, MODELS.get('DeepSupervisionBCELoss').__name__)
     ''', str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ['SaliencyDetector', 'R3Net', 'DenseCRF',
+    assert result.stdout.split() == ['SaliencyDetector', 'R3NetHead', 'DenseCRF',
                                      'DeepSupervisionBCELoss']
 
 

@@ -20,9 +20,10 @@ from tqdm import tqdm  # noqa: E402
 
 from salbox.apis import inference_model, init_model  # noqa: E402
 from salbox.apis.runner_utils import run_friendly  # noqa: E402
+from salbox.structures import original_image  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
 from salbox.evaluation.functional import to_uint8  # noqa: E402
-from salbox.utils.errors import SalboxError  # noqa: E402
+from salbox.utils.errors import DataError, SalboxError  # noqa: E402
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -71,16 +72,19 @@ def main(argv=None):
         map_path = osp.join(args.out_dir, 'maps', rel)
         if osp.exists(map_path) and not args.overwrite:
             continue
-        image = cv2.imread(path, cv2.IMREAD_COLOR)
-        if image is None:
+        try:
+            sample = inference_model(model, path)
+        except DataError:  # unreadable image: report it, go on with the others
             failures.append(path)
             continue
-        sal_map = inference_model(model, path).pred_sal_map.data[0].cpu().numpy()
+        sal_map = sample.pred_sal_map.data[0].cpu().numpy()
         write_map(map_path, sal_map)  # the same 8-bit rounding as tools/test.py --out
         if args.cutout:
+            # the image decoded once by the pipeline (EXIF applied), aligned with the map
+            image = original_image(sample).permute(1, 2, 0).cpu().numpy()[:, :, ::-1]
             cut_path = osp.join(args.out_dir, 'cutouts', rel)
             os.makedirs(osp.dirname(cut_path), exist_ok=True)
-            cv2.imwrite(cut_path, cutout(image, sal_map, args.threshold))
+            cv2.imwrite(cut_path, cutout(np.ascontiguousarray(image), sal_map, args.threshold))
     done = len(images) - len(failures)
     print(f'{done} of {len(images)} images written to {args.out_dir}')
     if failures:

@@ -1,5 +1,5 @@
 # DGRL stage 2: the BRN trained on DUTS-TR at 480x480 on the maps of the trained (frozen) RLN
-# (official stage2/train/*.prototxt, generate_train.m, stage2/test/test.m; dgrl_arn_ldps.md A.6).
+# (official stage2/train/*.prototxt, generate_train.m, stage2/test/test.m of the official code).
 # Train the RLN first (configs/dgrl/dgrl_rln_r50_duts.py) and point first_stage_checkpoint at it.
 _base_ = ['./dgrl_rln_r50_duts.py']
 brn_size = (480, 480)

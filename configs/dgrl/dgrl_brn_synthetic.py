@@ -1,5 +1,5 @@
 # DGRL stage 2 (the BRN) on generated data, on top of a deliberately blurred first stage:
-# BlurredGroundTruth returns the ground truth blurred with a Gaussian of sigma 5 px, so the
+# GroundTruthDegrader returns the ground truth blurred with a Gaussian of sigma 5 px, so the
 # refiner has to recover the boundaries from the image. No first-stage checkpoint is needed.
 # Chosen for CPU time (configs/dgrl/README.md): BRN widths 16,16,16,32,32,32 (paper 64..128),
 # 80x80 random crops of the 160x160 images, Adam lr 3e-3, 300 iterations; the prior is used as
@@ -17,7 +17,7 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
-    first_stage=dict(type='BlurredGroundTruth', sigma=5.0),
+    first_stage=dict(type='GroundTruthDegrader', sigma=5.0),
     refiner=dict(
         type='BoundaryRefinementNet',
         kernel_size=5,

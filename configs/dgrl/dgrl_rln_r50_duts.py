@@ -1,5 +1,5 @@
 # DGRL stage 1: the RLN on DUTS-TR at 384x384 (official stage1/train/*.prototxt, solver.prototxt,
-# stage1/test/test.m; dgrl_arn_ldps.md A.5). Tested on ECSSD, PASCAL-S, DUT-OMRON, HKU-IS, SOD
+# stage1/test/test.m of TiantianWang/CVPR18_detect_globally_refine_locally). Tested on ECSSD, PASCAL-S, DUT-OMRON, HKU-IS, SOD
 # and DUTS-TE (the sets of the DGRL evaluation, A.7).
 _base_ = [
     '../_base_/models/dgrl_rln_r50.py',
@@ -23,7 +23,7 @@ test_pipeline = [
     dict(type='LoadSalImageFromFile'),
     dict(type='Resize', scale=rln_size, img_interpolation='bicubic'),
     dict(type='LoadSalAnnotation'),
-    dict(type='PackSalInputs'),
+    dict(type='PackSalInputs', keep_ori_img=True),
 ]
 dgrl_test_sets = [
     dict(type='ECSSDDataset', data_root='data/ECSSD'),

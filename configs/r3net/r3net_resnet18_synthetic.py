@@ -12,7 +12,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 model = dict(
-    type='R3Net',
+    type='SaliencyDetector',
     data_preprocessor=dict(
         type='SalDataPreProcessor',
         mean=[123.675, 116.28, 103.53],

@@ -55,13 +55,17 @@ def _drop_pretrained(cfg) -> None:
 
 
 def build_inference_pipeline(config: Config) -> Compose:
-    """The test pipeline without ground-truth loading."""
+    """The test pipeline without ground-truth loading; ``PackSalInputs`` always keeps the
+    original image (post-processors and cut-outs need it)."""
     pipeline = config.test_dataloader.dataset.get('pipeline')
     if pipeline is None and 'datasets' in config.test_dataloader.dataset:
         pipeline = config.test_dataloader.dataset.datasets[0].pipeline
     if pipeline is None:
         raise SalboxError('the config has no test pipeline (test_dataloader.dataset.pipeline)')
     steps = [dict(step) for step in pipeline if 'Annotation' not in step['type']]
+    for step in steps:
+        if step['type'] == 'PackSalInputs':
+            step['keep_ori_img'] = True
     return Compose(steps)
 
 
@@ -72,15 +76,16 @@ def _results_for(image: ImageInput) -> dict:
         return dict(img_path=image, dataset_name='inference')
     if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
         raise SalboxError('an in-memory image must be an (H, W, 3) uint8 BGR array')
-    return dict(img=image, img_path='', ori_shape=image.shape[:2], img_shape=image.shape[:2],
-                dataset_name='inference')
+    return dict(img=image, ori_img=image, img_path='', ori_shape=image.shape[:2],
+                img_shape=image.shape[:2], dataset_name='inference')
 
 
 @torch.no_grad()
 def inference_model(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageInput]]
                     ) -> Union[SalDataSample, List[SalDataSample]]:
     """Predict saliency for one image or a list; returns ``SalDataSample`` with
-    ``pred_sal_map`` (1, H, W) in [0, 1] at each image's original size."""
+    ``pred_sal_map`` (1, H, W) in [0, 1] at each image's original size and ``ori_img``, the
+    decoded image (uint8 RGB (3, H, W), EXIF orientation applied) the map is aligned with."""
     single = not isinstance(images, (list, tuple))
     images = [images] if single else list(images)
     pipeline = build_inference_pipeline(model.cfg)

@@ -1,7 +1,6 @@
 """Evaluation protocols: every convention that changes SOD numbers, as one named option set.
 
-The same saliency maps score differently in different toolkits (reference
-``evaluation_crf.md`` section 1.4). salbox names each convention, and every printed table
+The same saliency maps score differently in different toolkits (docs/evaluation.md). salbox names each convention, and every printed table
 states all of them. Three presets reproduce published evaluation code:
 
 * ``pysodmetrics`` (default): PySODMetrics 1.6.2 (``lartpang/PySODMetrics`` @ ac5b1fc), itself

@@ -6,7 +6,7 @@ different sizes are padded at the bottom/right to a common size (optionally roun
 ``size_divisor``); the ground-truth maps are padded the same way so they stay aligned, and each
 sample records ``img_shape`` (before padding) and ``pad_shape`` so ``predict()`` can crop the
 padding away. Default mean/std are ImageNet's in 0-255 units, as R3Net's official code
-normalises (r3net_mmseg.md §1.2).
+normalises (zijundeng/R3Net ``train.py``, ``infer.py``).
 """
 from typing import Optional, Sequence
 

@@ -17,7 +17,7 @@ coefficients are not normalised (they may be negative). DGRL uses n = 5.
 
 ``mode`` selects what :func:`local_propagation` returns, shape (B, C, H, W):
 
-* ``'foreground'`` (C = 1): fg, the operator of salbox issue 4.
+* ``'foreground'`` (C = 1): fg (DGRL Eq. 4, foreground term).
 * ``'background'`` (C = 1): bg.
 * ``'both'`` (C = 2): [bg, fg] in DGRL's channel order; softmax over dim 1 gives the
   salient probability in channel 1.

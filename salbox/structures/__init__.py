@@ -1,3 +1,3 @@
-from .sal_data_sample import SalDataSample
+from .sal_data_sample import SalDataSample, original_image
 
-__all__ = ['SalDataSample']
+__all__ = ['SalDataSample', 'original_image']

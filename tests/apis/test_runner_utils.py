@@ -10,7 +10,7 @@ def _cfg(model):
 
 
 def test_missing_backbone_weights_name_the_key_and_the_way_out(tmp_path):
-    cfg = _cfg(dict(type='R3Net', backbone=dict(
+    cfg = _cfg(dict(type='SaliencyDetector', backbone=dict(
         type='ResNeXt', init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'w.pth')))))
     with pytest.raises(SalboxError, match=r'model\.backbone\.init_cfg=None'):
         check_pretrained_weights(cfg)

@@ -10,7 +10,7 @@ from salbox.datasets.transforms import (LoadSalAnnotation, LoadSalImageFromFile,
                                         RandomCropOrResize, RandomFlip, RandomRotate, Resize)
 from salbox.registry import TRANSFORMS
 from salbox.structures import SalDataSample
-from salbox.utils.errors import DataError
+from salbox.utils.errors import DataError, SalboxError
 
 
 # ----------------------------------------------------------------------------------- loading
@@ -79,6 +79,67 @@ def test_gray_image_becomes_bgr(tmp_path):
     cv2.imwrite(path, np.full((4, 5), 77, np.uint8))
     img = LoadSalImageFromFile()(dict(img_path=path))['img']
     assert img.shape == (4, 5, 3) and (img == 77).all()
+
+
+def _exif_jpeg(path, rgb, orientation):
+    """Write ``rgb`` (H, W, 3) as a JPEG whose EXIF orientation tag is ``orientation``."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(rgb).save(path, quality=100, subsampling=0, exif=exif.tobytes())
+
+
+def _quadrants(height=16, width=24):
+    """Four flat colour blocks: orientation is unambiguous, JPEG keeps the colours."""
+    rgb = np.zeros((height, width, 3), np.uint8)
+    rgb[:height // 2, :width // 2] = (250, 0, 0)
+    rgb[:height // 2, width // 2:] = (0, 250, 0)
+    rgb[height // 2:, :width // 2] = (0, 0, 250)
+    rgb[height // 2:, width // 2:] = (250, 250, 250)
+    return rgb
+
+
+@pytest.mark.parametrize('orientation,undo', [(3, lambda a: np.rot90(a, 2)),
+                                              (6, lambda a: np.rot90(a, -1)),
+                                              (8, lambda a: np.rot90(a, 1))])
+def test_exif_orientation_is_applied_as_a_viewer_does(tmp_path, orientation, undo):
+    """The pixels as a viewer shows them: PIL's ``ImageOps.exif_transpose`` is the reference."""
+    from PIL import ImageOps
+    path = str(tmp_path / 'photo.jpg')
+    stored = _quadrants()
+    _exif_jpeg(path, stored, orientation)
+    results = LoadSalImageFromFile()(dict(img_path=path))
+    viewer = np.asarray(ImageOps.exif_transpose(Image.open(path)).convert('RGB'))
+    assert results['img'].shape == viewer.shape == undo(stored).shape
+    assert np.abs(results['img'][:, :, ::-1].astype(int) - viewer).max() <= 3
+    assert np.abs(viewer.astype(int) - undo(stored)).max() <= 8
+    assert results['ori_shape'] == viewer.shape[:2]
+    assert results['ori_img'] is results['img']  # the decoded array, not a copy
+
+
+def test_mask_drawn_on_unrotated_pixels_is_reported(tmp_path):
+    path, gt_path = str(tmp_path / 'photo.jpg'), str(tmp_path / 'photo.png')
+    _exif_jpeg(path, _quadrants(16, 24), 6)  # viewer: 24 x 16
+    cv2.imwrite(gt_path, np.zeros((16, 24), np.uint8))  # drawn on the stored 16 x 24 grid
+    results = LoadSalImageFromFile()(dict(img_path=path, gt_path=gt_path))
+    with pytest.raises(DataError, match='transposed image'):
+        LoadSalAnnotation()(results)
+
+
+def test_pack_keeps_the_original_image_as_rgb_when_asked(tmp_path):
+    path = str(tmp_path / 'photo.jpg')
+    _exif_jpeg(path, _quadrants(), 3)
+    results = LoadSalImageFromFile()(dict(img_path=path))
+    results = Resize(scale=(8, 8))(results)
+    packed = PackSalInputs(keep_ori_img=True)(results)
+    ori = packed['data_samples'].ori_img.data
+    assert ori.dtype == torch.uint8 and ori.shape == (3, 16, 24)
+    assert torch.equal(ori, torch.from_numpy(results['ori_img'][:, :, ::-1].copy())
+                       .permute(2, 0, 1))
+    assert packed['inputs'].shape == (3, 8, 8)
+    assert 'ori_img' not in PackSalInputs()(results)['data_samples']
+    del results['ori_img']
+    with pytest.raises(SalboxError, match='no ori_img'):
+        PackSalInputs(keep_ori_img=True)(results)
 
 
 # --------------------------------------------------------------------------------- alignment

@@ -17,7 +17,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from salbox.evaluation import evaluate_pairs
-from salbox.models.detectors.blurred_ground_truth import gaussian_blur
+from salbox.models.detectors.demo_gt_degrader import gaussian_blur
 from salbox.utils import load_checkpoint_file
 
 CONFIG_DIR = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'dgrl')

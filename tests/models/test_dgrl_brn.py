@@ -6,7 +6,7 @@ import torch
 
 from salbox.datasets import render_sample
 from salbox.evaluation import evaluate_pairs
-from salbox.models.detectors.blurred_ground_truth import gaussian_blur
+from salbox.models.detectors.demo_gt_degrader import gaussian_blur
 from salbox.models.refiners import BoundaryRefinementNet
 from salbox.ops import local_propagation_reference
 
@@ -67,7 +67,7 @@ def test_binarised_prior_and_refine_return_the_input_map_at_start():
     brn = BoundaryRefinementNet(test_size=None)
     image = torch.randint(0, 256, (3, 30, 26), dtype=torch.uint8)
     sal_map = torch.rand(1, 30, 26)
-    refined = brn.refine(image, sal_map)
+    refined = brn.postprocess(image, sal_map)
     assert refined.shape == (1, 30, 26)
     assert torch.allclose(refined, (sal_map >= 0.5).float(), atol=1e-3)
 
@@ -77,7 +77,7 @@ def test_refine_runs_at_the_test_size_and_returns_the_original_size():
     brn = BoundaryRefinementNet(channels=(4, 4, 4, 4, 4, 4), test_size=48)
     seen = []
     brn.register_forward_pre_hook(lambda m, args: seen.append(args[0].shape))
-    out = brn.refine(torch.zeros(3, 37, 53, dtype=torch.uint8), torch.rand(1, 37, 53))
+    out = brn.postprocess(torch.zeros(3, 37, 53, dtype=torch.uint8), torch.rand(1, 37, 53))
     assert seen == [(1, 3, 48, 48)]
     assert out.shape == (1, 37, 53) and out.min() >= 0 and out.max() <= 1
 
@@ -103,8 +103,8 @@ def test_invalid_arguments_are_clear_errors():
     brn = BoundaryRefinementNet(channels=(2, 2, 2, 2, 2, 2))
     with pytest.raises(ValueError, match='priors must be'):
         brn(torch.zeros(1, 3, 8, 8), torch.zeros(1, 1, 8, 9))
-    with pytest.raises(ValueError, match='refine'):
-        brn.refine(torch.zeros(3, 8, 8, dtype=torch.uint8), torch.zeros(1, 8, 9))
+    with pytest.raises(ValueError, match='differ in size'):
+        brn.postprocess(torch.zeros(3, 8, 8, dtype=torch.uint8), torch.zeros(1, 8, 9))
 
 
 def test_abs_sum_normalisation_keeps_the_identity_start():
@@ -142,7 +142,7 @@ def test_brn_improves_a_blurred_first_stage_map(one_thread):
         loss.backward()
         optimizer.step()
     brn.eval()
-    refined = [brn.refine(test_rgb[i].to(torch.uint8), test_prior[i])
+    refined = [brn.postprocess(test_rgb[i].to(torch.uint8), test_prior[i])
                for i in range(len(test_rgb))]
     gts = [g[0].numpy() for g in test_gt]
     metrics = ('MAE', 'maxF')

@@ -1,11 +1,11 @@
 """RefinedDetector: frozen first stage + trainable refiner (DGRL's two-stage training)."""
-import cv2
-import numpy as np
+import copy
+
 import pytest
 import torch
 from mmengine.structures import PixelData
 
-from salbox.models.detectors.blurred_ground_truth import gaussian_blur
+from salbox.models.detectors.demo_gt_degrader import gaussian_blur
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
 
@@ -44,11 +44,14 @@ def _wrapper(path, **kwargs):
     return model
 
 
-def _batch(n=2, size=(32, 32), img_path=''):
+def _batch(n=2, size=(32, 32)):
+    """BGR inputs and samples carrying the same image as ``ori_img`` (RGB), as
+    ``PackSalInputs(keep_ori_img=True)`` packs them."""
     inputs = [torch.randint(0, 256, (3, *size), dtype=torch.uint8) for _ in range(n)]
-    samples = [SalDataSample(metainfo=dict(ori_shape=size, img_path=img_path),
-                             gt_sal_map=PixelData(data=(torch.rand(1, *size) > 0.5).float()))
-               for _ in range(n)]
+    samples = [SalDataSample(metainfo=dict(ori_shape=size),
+                             gt_sal_map=PixelData(data=(torch.rand(1, *size) > 0.5).float()),
+                             ori_img=PixelData(data=img.flip(0).contiguous()))
+               for img in inputs]
     return dict(inputs=inputs, data_samples=samples)
 
 
@@ -102,19 +105,46 @@ def test_denormalize_undoes_the_preprocessor(tmp_path):
 
 
 def test_predict_refines_the_first_stage_prediction_at_original_size(tmp_path):
-    _, path = _first_stage_checkpoint(tmp_path)
+    first, path = _first_stage_checkpoint(tmp_path)
     model = _wrapper(path).eval()
-    bgr = np.random.RandomState(0).randint(0, 256, (30, 34, 3)).astype(np.uint8)
-    img_path = str(tmp_path / 'img.png')
-    cv2.imwrite(img_path, bgr)
-    batch = _batch(n=1, size=(30, 34), img_path=img_path)
-    batch['inputs'][0] = torch.from_numpy(bgr).permute(2, 0, 1).contiguous()
+    batch = _batch(n=1, size=(30, 34))
+    again = copy.deepcopy(batch)
     out = model(**model.data_preprocessor(batch, False), mode='predict')[0]
     prior = out.prior_sal_map.data
     assert out.pred_sal_map.data.shape == prior.shape == (1, 30, 34)
+    # The prior is the first stage's own prediction.
+    with torch.no_grad():
+        alone = first.eval().predict(**model.data_preprocessor(again, False))
+    assert torch.allclose(prior, alone[0].pred_sal_map.data, atol=1e-6)
     # At initialisation the BRN returns its (binarised) prior.
     assert torch.allclose(out.pred_sal_map.data, (prior >= 0.5).float(), atol=1e-3)
-    assert torch.allclose(prior, out.sal_logits.data.sigmoid())
+    # sal_logits are the refined stage's: 2 s - 1 on the binarised prior at the start,
+    # not the first stage's logits.
+    assert torch.allclose(out.sal_logits.data, 2 * (prior >= 0.5).float() - 1, atol=5e-3)
+    # The same map as the BRN's post-processor interface on (original image, prior).
+    image = batch['data_samples'][0].ori_img.data
+    assert torch.allclose(out.pred_sal_map.data, model.refiner.postprocess(image, prior))
+
+
+def test_predict_unflips_before_refining(tmp_path):
+    """Input flipped by the pipeline (flip metainfo): the prior is the flipped input's map flipped
+    back, and the refiner works on it with the original (unflipped) image."""
+    _, path = _first_stage_checkpoint(tmp_path)
+    model = _wrapper(path).eval()
+    plain = _batch(n=1, size=(24, 28))
+    image = plain['data_samples'][0].ori_img.data
+    flipped_input = plain['inputs'][0].flip(-1)
+    as_flipped = dict(inputs=[flipped_input], data_samples=[SalDataSample(
+        metainfo=dict(ori_shape=(24, 28)), ori_img=PixelData(data=image.flip(-1)))])
+    with_meta = dict(inputs=[flipped_input], data_samples=[SalDataSample(
+        metainfo=dict(ori_shape=(24, 28), flip=True, flip_direction='horizontal'),
+        ori_img=PixelData(data=image))])
+    a = model(**model.data_preprocessor(as_flipped, False), mode='predict')[0]
+    b = model(**model.data_preprocessor(with_meta, False), mode='predict')[0]
+    assert not torch.allclose(a.prior_sal_map.data, a.prior_sal_map.data.flip(-1), atol=1e-5)
+    assert torch.allclose(b.prior_sal_map.data, a.prior_sal_map.data.flip(-1), atol=1e-6)
+    assert torch.allclose(b.pred_sal_map.data,
+                          model.refiner.postprocess(image, b.prior_sal_map.data))
 
 
 def test_missing_first_stage_checkpoint_is_a_clear_error(tmp_path):
@@ -127,9 +157,9 @@ def test_missing_first_stage_checkpoint_is_a_clear_error(tmp_path):
         model.init_weights()
 
 
-def test_blurred_ground_truth_first_stage_needs_no_checkpoint():
+def test_ground_truth_degrader_first_stage_needs_no_checkpoint():
     model = MODELS.build(dict(type='RefinedDetector',
-                              first_stage=dict(type='BlurredGroundTruth', sigma=2.0),
+                              first_stage=dict(type='GroundTruthDegrader', sigma=2.0),
                               refiner=SMALL_BRN))
     model.init_weights()
     data = model.data_preprocessor(_batch(size=(24, 24)), True)

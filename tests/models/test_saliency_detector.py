@@ -7,7 +7,9 @@ from mmengine.structures import PixelData
 
 from salbox.models.postprocessors import BasePostProcessor
 from salbox.registry import MODELS
+from salbox.datasets.transforms import PackSalInputs
 from salbox.structures import SalDataSample
+from salbox.utils.errors import SalboxError
 
 
 @MODELS.register_module(force=True)
@@ -99,19 +101,52 @@ def test_tensor_mode_returns_all_outputs_at_input_size():
     assert len(outputs) == 3 and all(o.shape == (2, 1, 20, 20) for o in outputs)
 
 
-def test_postprocessors_see_the_original_rgb_image(tmp_path):
-    import cv2
+def test_postprocessors_see_the_original_image_from_the_sample():
     model = _detector(postprocessors=[dict(type='_InvertMap')]).eval()
     bgr = np.zeros((12, 14, 3), np.uint8)
     bgr[..., 0] = 200  # blue in BGR
-    path = str(tmp_path / 'photo.png')
-    cv2.imwrite(path, bgr)
-    data = _batch([(12, 14)], img_path=path)
-    data['inputs'][0] = torch.from_numpy(bgr).permute(2, 0, 1).contiguous()
+    results = dict(img=bgr, ori_img=bgr, img_shape=(12, 14), ori_shape=(12, 14))
+    packed = PackSalInputs(keep_ori_img=True)(results)
+    data = dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']])
     out = model(**model.data_preprocessor(data, False), mode='predict')
     seen = model.postprocessors[0].seen_image
+    assert seen.dtype == torch.uint8
     assert seen.shape == (3, 12, 14) and seen[2].float().mean() == 200 and seen[0].sum() == 0
     assert torch.allclose(out[0].pred_sal_map.data, 1 - out[0].sal_logits.data.sigmoid())
+
+
+def test_missing_original_image_names_the_fix():
+    model = _detector(postprocessors=[dict(type='_InvertMap')]).eval()
+    data = model.data_preprocessor(_batch([(12, 14)], img_path='photo.jpg'), False)
+    with pytest.raises(SalboxError, match='keep_ori_img=True to PackSalInputs'):
+        model(**data, mode='predict')
+
+
+def test_postprocess_result_crops_padding_resizes_and_unflips():
+    """Against an independent construction: a logit map whose value encodes its position."""
+    model = _detector().eval()
+    rows = torch.arange(10.).view(10, 1).expand(10, 16)
+    cols = torch.arange(16.).view(1, 16).expand(10, 16)
+    logits = (rows * 100 + cols)[None, None].repeat(2, 1, 1, 1)
+    samples = [SalDataSample(metainfo=dict(img_shape=(8, 12), ori_shape=(8, 12))),
+               SalDataSample(metainfo=dict(img_shape=(10, 16), ori_shape=(10, 16), flip=True,
+                                           flip_direction='horizontal'))]
+    out = model.postprocess_result(logits, samples)
+    assert torch.equal(out[0].sal_logits.data[0], logits[0, 0, :8, :12])  # padding cropped
+    assert torch.equal(out[1].sal_logits.data[0], logits[1, 0].flip(-1))  # un-flipped
+    samples = [SalDataSample(metainfo=dict(img_shape=(10, 16), ori_shape=(5, 8), flip=True,
+                                           flip_direction='vertical'))]
+    small = model.postprocess_result(logits[:1], samples)[0].sal_logits.data[0]
+    # align_corners=True (the tiny head's): corners map to corners, then the vertical un-flip
+    assert small[0, 0] == logits[0, 0, 9, 0] and small[4, 7] == logits[0, 0, 0, 15]
+    assert torch.allclose(small.sigmoid(), model.postprocess_result(
+        logits[:1], samples)[0].pred_sal_map.data[0])
+
+
+def test_neck_none_feeds_the_backbone_to_the_head():
+    model = _detector(neck=None)
+    assert model.neck is None
+    assert model(torch.zeros(1, 3, 8, 8), mode='tensor')[0].shape == (1, 1, 8, 8)
 
 
 def test_unknown_mode_is_a_clear_error():

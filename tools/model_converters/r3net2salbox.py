@@ -2,7 +2,7 @@
 
     python tools/model_converters/r3net2salbox.py 6000.pth work_dirs/r3net_official.pth
 
-The output ``{'state_dict': ...}`` loads into ``type='R3Net'`` (backbone/neck/head keys) with
+The output ``{'state_dict': ...}`` loads into the R3Net configs' ``SaliencyDetector`` (backbone/neck/head keys) with
 ``load_from=`` or ``tools/test.py CONFIG CHECKPOINT``. Before saving, the converted weights are
 loaded strictly into a salbox ResNeXt + ``R3NetNeck`` + ``R3NetHead`` built to match, so a file
 with an unexpected layout is reported instead of silently half-converted.

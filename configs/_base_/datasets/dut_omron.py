@@ -8,5 +8,5 @@ dut_omron_test_dataset = dict(
     pipeline=[
         dict(type='LoadSalImageFromFile'),
         dict(type='LoadSalAnnotation'),
-        dict(type='PackSalInputs'),
+        dict(type='PackSalInputs', keep_ori_img=True),
     ])

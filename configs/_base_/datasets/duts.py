@@ -24,5 +24,5 @@ duts_te_test_dataset = dict(
     pipeline=[
         dict(type='LoadSalImageFromFile'),
         dict(type='LoadSalAnnotation'),
-        dict(type='PackSalInputs'),
+        dict(type='PackSalInputs', keep_ori_img=True),
     ])

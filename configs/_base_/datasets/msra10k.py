@@ -25,5 +25,5 @@ msra10k_test_dataset = dict(
     pipeline=[
         dict(type='LoadSalImageFromFile'),
         dict(type='LoadSalAnnotation'),
-        dict(type='PackSalInputs'),
+        dict(type='PackSalInputs', keep_ori_img=True),
     ])

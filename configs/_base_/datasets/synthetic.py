@@ -13,7 +13,7 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadSalImageFromFile'),
     dict(type='LoadSalAnnotation'),
-    dict(type='PackSalInputs'),
+    dict(type='PackSalInputs', keep_ori_img=True),
 ]
 train_dataloader = dict(
     batch_size=8,

@@ -1,5 +1,5 @@
 # DGRL's Recurrent Localization Network (Wang et al., CVPR 2018, Sec. 3.1-3.2) as the official
-# Caffe code builds it (dgrl_arn_ldps.md A.2-A.4): ResNet-50 unrolled 3 times with shared
+# Caffe code builds it (stage1/train/train.prototxt): ResNet-50 unrolled 3 times with shared
 # weights and shared 3x3 feedback convs (256->64, 512->256, 1024->512, 2048->1024), one CWM head
 # per pass on res3-res5 (128-ch features, 3/5/7 context filters of 32 ch with L2 norm x10,
 # 3x3 weight conv, spatial softmax), fused at 1/8, one supervision per pass (equal weights).

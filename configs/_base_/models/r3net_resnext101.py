@@ -1,8 +1,9 @@
-# R3Net (Deng et al., IJCAI 2018) as the official code builds it (r3net_mmseg.md §1.2-1.7).
+# R3Net (Deng et al., IJCAI 2018) as the official code builds it (zijundeng/R3Net
+# model.py, resnext/, infer.py; configs/r3net/README.md).
 # ImageNet weights: the converted ResNeXt-101 32x4d file the R3Net README points to, turned into
 # torchvision names by tools/model_converters/resnext101_32x4d2torchvision.py.
 model = dict(
-    type='R3Net',
+    type='SaliencyDetector',
     data_preprocessor=dict(
         type='SalDataPreProcessor',
         mean=[123.675, 116.28, 103.53],

@@ -1,4 +1,4 @@
-# R3Net's official recipe (r3net_mmseg.md §1.5): SGD lr 1e-3, momentum 0.9, weight decay 5e-4;
+# R3Net's official recipe (zijundeng/R3Net train.py): SGD lr 1e-3, momentum 0.9, weight decay 5e-4;
 # every parameter whose name ends in "bias" (conv *and* BN biases) at 2x lr without decay;
 # poly decay with power 0.9 to zero over 6000 iterations, counted from 0.
 # custom_keys (not bias_lr_mult, which skips norm-layer biases) matches the official split.

@@ -9,9 +9,10 @@ from mmcv.transforms import BaseTransform
 from salbox.registry import TRANSFORMS
 from salbox.utils.errors import DataError
 
-# EXIF orientation is ignored so pixels match the mask and PIL's header size (R3Net reads
-# images with PIL ``Image.open(...).convert('RGB')``, which does not apply EXIF either).
-_COLOR = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+# EXIF policy (one place for all of salbox): images are decoded with their EXIF orientation
+# APPLIED, i.e. upright as an image viewer shows them and as an annotator drew the mask on them.
+# Masks are decoded as stored (gray PNGs carry no orientation). See LoadSalImageFromFile.
+_COLOR = cv2.IMREAD_COLOR
 _UNCHANGED = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
 
 
@@ -29,10 +30,20 @@ def read_image_file(path: str, flags: int, what: str = 'image') -> np.ndarray:
 @TRANSFORMS.register_module()
 class LoadSalImageFromFile(BaseTransform):
     """Load ``results['img_path']`` as an (H, W, 3) uint8 BGR image (mmcv ``LoadImageFromFile``
-    conventions: sets ``img``, ``img_shape``, ``ori_shape``).
+    conventions: sets ``img``, ``img_shape``, ``ori_shape``) and keep the decoded array as
+    ``results['ori_img']`` (the same array, no copy) so ``PackSalInputs(keep_ori_img=True)`` can
+    hand the original image to post-processors, visualisation and ``tools/infer.py``. The file is
+    decoded here once; nothing downstream reads it again.
 
-    Gray and 16-bit files become 3-channel 8-bit; EXIF orientation is ignored (chosen, matching
-    R3Net's PIL loading and the mask's pixel grid). An unreadable file raises ``DataError``
+    EXIF policy (chosen, the only one in salbox): the EXIF orientation tag is **applied**, so the
+    image is the upright picture an image viewer shows and an annotator drew the mask on; a
+    rotated phone photo is predicted upright, and post-processors, panels and cut-outs all see
+    the same pixels as the network. (R3Net's PIL loading ignores EXIF; the benchmark images carry
+    no orientation tag, so their pixels are the same either way.) A mask that does not match
+    the oriented image but matches it transposed raises a ``DataError`` saying so
+    (:class:`LoadSalAnnotation`). See docs/datasets.md.
+
+    Gray and 16-bit files become 3-channel 8-bit. An unreadable file raises ``DataError``
     naming it.
 
     Args:
@@ -44,6 +55,7 @@ class LoadSalImageFromFile(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img = read_image_file(results['img_path'], _COLOR, 'image')
+        results['ori_img'] = img
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
@@ -103,6 +115,13 @@ class LoadSalAnnotation(BaseTransform):
                              self.binary_01_masks)
         ori_shape: Optional[tuple] = results.get('ori_shape')
         if ori_shape is not None and tuple(mask.shape[:2]) != tuple(ori_shape[:2]):
+            if tuple(mask.shape[:2]) == tuple(ori_shape[:2])[::-1]:
+                raise DataError(
+                    f'mask {path} is {mask.shape[0]}x{mask.shape[1]} (H x W) but image '
+                    f'{results.get("img_path", "?")} is {ori_shape[0]}x{ori_shape[1]} after its '
+                    'EXIF orientation is applied: the mask matches the transposed image, so it '
+                    'was drawn on the unrotated pixels; rotate the mask or strip the EXIF '
+                    'orientation tag from the image (docs/datasets.md)')
             raise DataError(
                 f'mask {path} is {mask.shape[0]}x{mask.shape[1]} (H x W) but image '
                 f'{results.get("img_path", "?")} is {ori_shape[0]}x{ori_shape[1]}')

@@ -9,6 +9,7 @@ from mmengine.hooks import Hook
 
 from salbox.evaluation.functional import to_uint8
 from salbox.registry import HOOKS
+from salbox.structures import original_image
 
 
 def _gray_to_bgr(sal_map: np.ndarray) -> np.ndarray:
@@ -40,10 +41,10 @@ class SalVisualizationHook(Hook):
             self._count += 1
             if (self._count - 1) % self.interval:
                 continue
-            path = sample.metainfo.get('img_path')
-            image = cv2.imread(path, cv2.IMREAD_COLOR) if path else None
-            if image is None:
-                continue
+            path = sample.metainfo.get('img_path') or f'image_{self._count - 1}'
+            # the decoded image the prediction is aligned with (PackSalInputs keep_ori_img=True)
+            image = original_image(sample).permute(1, 2, 0).cpu().numpy()[:, :, ::-1]
+            image = np.ascontiguousarray(image)
             prediction = sample.pred_sal_map.data[0].float().cpu().numpy()
             gt = None
             if 'gt_sal_map' in sample:

@@ -1,7 +1,8 @@
 """DGRL's Recurrent Module (RM): a ResNet unrolled over several passes with feedback convs.
 
 Wang et al., "Detect Globally, Refine Locally", CVPR 2018, Sec. 3.2 (recurrent module) as the
-official Caffe code builds it (``stage1/train/train.prototxt``; dgrl_arn_ldps.md A.4):
+official Caffe code builds it (``stage1/train/train.prototxt`` of
+TiantianWang/CVPR18_detect_globally_refine_locally):
 
 * the backbone is unrolled ``num_passes`` = 3 times with its weights shared across passes;
 * at pass t > 1 the input of every stage is its ordinary feed-forward input plus a feedback
@@ -16,7 +17,7 @@ ResNet-50 (v2, ``layer_*`` blocks with a BN+ReLU on each stage input and a final
 whose stage outputs r_l are taken *after* that BN+ReLU. salbox builds on torchvision's
 post-activation ResNet (v1), whose ``layer1..4`` outputs are already post-ReLU, so they are used
 directly as r_2..r_5 and the feedback sum feeds both branches of the stage's first block, as in
-the official graph. Only the position of the normalisation differs (dgrl_arn_ldps.md A.4), which
+the official graph. Only the position of the normalisation differs (configs/dgrl/README.md), which
 lets torchvision ImageNet weights load with no key mapping.
 """
 from typing import List, Optional, Sequence, Tuple

@@ -58,7 +58,7 @@ class Bottleneck(nn.Module):
     """1x1 -> 3x3 (grouped, strided) -> 1x1 bottleneck (ResNet-50+ and ResNeXt).
 
     Inner width is ``int(planes * width_per_group / 64) * groups`` as in torchvision, so
-    ResNeXt-101 32x4d has widths 128/256/512/1024 (r3net_mmseg.md §1.2).
+    ResNeXt-101 32x4d has widths 128/256/512/1024 (torchvision ``resnet.py``).
     """
 
     expansion = 4
@@ -104,7 +104,7 @@ class ResNet(BaseModule):
     """ResNet backbone returning the stem and the four stages (torchvision names, no ``fc``).
 
     Output index 0 is the stem after max-pool (64 ch, stride 4; R3Net's F1) and 1..4 are
-    ``layer1..layer4`` (R3Net's F2..F5, r3net_mmseg.md §1.2). Without a ``Pretrained`` init_cfg
+    ``layer1..layer4`` (R3Net's F2..F5, official ``model.py``). Without a ``Pretrained`` init_cfg
     the weights start as torchvision initialises them (Kaiming-normal fan_out convs, BN 1/0).
 
     Args:
@@ -236,7 +236,7 @@ class ResNet(BaseModule):
 @MODELS.register_module()
 class ResNeXt(ResNet):
     """ResNeXt (Xie et al., CVPR 2017) with torchvision's names; defaults are R3Net's
-    ResNeXt-101 32x4d (paper §3.1, r3net_mmseg.md §1.2: 42,128,704 parameters without fc).
+    ResNeXt-101 32x4d (paper §3.1, zijundeng/R3Net ``resnext/``: 42,128,704 parameters without fc).
     ResNeXt-50 32x4d and 101 32x8d are ``depth=50`` and ``width_per_group=8``."""
 
     def __init__(self, depth: int = 101, groups: int = 32, width_per_group: int = 4, **kwargs):

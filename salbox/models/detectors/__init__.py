@@ -1,8 +1,6 @@
 from .base import BaseSalDetector
-from .blurred_ground_truth import BlurredGroundTruth
-from .r3net import R3Net
+from .demo_gt_degrader import GroundTruthDegrader
 from .saliency_detector import SaliencyDetector
 from .two_stage import RefinedDetector
 
-__all__ = ['BaseSalDetector', 'SaliencyDetector', 'R3Net', 'RefinedDetector',
-           'BlurredGroundTruth']
+__all__ = ['BaseSalDetector', 'SaliencyDetector', 'RefinedDetector', 'GroundTruthDegrader']

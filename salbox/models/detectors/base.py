@@ -1,18 +1,56 @@
-"""What every salbox detector shares: mode dispatch, the padding mask for the loss, and the
-recovery of the original RGB image that refiners and post-processors see."""
-from typing import Optional, Sequence
+"""What every salbox detector shares: mode dispatch, the padding mask for the loss, and the one
+post-processing path from logits at the input size to ``pred_sal_map`` at the original size."""
+from typing import List, Optional, Sequence, Tuple
 
-import cv2
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModel
+from mmengine.structures import PixelData
 
-from salbox.structures import SalDataSample
+from salbox.registry import MODELS
+from salbox.structures import SalDataSample, original_image
+
+FLIP_DIMS = {'horizontal': (-1,), 'vertical': (-2,), 'diagonal': (-2, -1)}
+
+
+def unflip(maps: torch.Tensor, direction: str) -> torch.Tensor:
+    """Undo a ``RandomFlip`` of ``direction`` on (..., H, W) maps (a flip is its own inverse)."""
+    if direction not in FLIP_DIMS:
+        raise ValueError(f'unknown flip_direction {direction!r}: expected one of '
+                         f'{sorted(FLIP_DIMS)}')
+    return maps.flip(FLIP_DIMS[direction])
 
 
 class BaseSalDetector(BaseModel):
-    """``forward(mode)`` dispatches to ``loss`` / ``predict`` / ``_forward`` (MMSeg's
-    ``BaseSegmentor``); subclasses implement those three."""
+    """Base of every salbox detector.
+
+    ``forward(mode)`` dispatches to ``loss`` / ``predict`` / ``_forward`` (MMSeg's
+    ``BaseSegmentor``); subclasses implement those three and end ``predict`` with
+    :meth:`postprocess_result`, the one place where logits become ``pred_sal_map``.
+
+    Args:
+        data_preprocessor: config or module (default ``SalDataPreProcessor`` with ImageNet
+            statistics).
+        postprocessors: test-time map-to-map steps (``BasePostProcessor`` configs, e.g.
+            ``DenseCRF``), run in order on (original RGB image, map) after the sigmoid.
+        align_corners: for the resize of logits to the original size.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self,
+                 data_preprocessor=None,
+                 postprocessors: Optional[Sequence[dict]] = None,
+                 align_corners: bool = False,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='SalDataPreProcessor')
+        if isinstance(data_preprocessor, dict):  # build from salbox's registry, any scope
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.postprocessors = nn.ModuleList(
+            p if isinstance(p, nn.Module) else MODELS.build(p) for p in (postprocessors or []))
+        self.align_corners = bool(align_corners)
 
     def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':
@@ -27,6 +65,23 @@ class BaseSalDetector(BaseModel):
         """The prediction's logit map (N, 1, H, W) at the input size (the last ``_forward``
         output; detectors override it when they can skip the other outputs)."""
         return self._forward(inputs, data_samples)[-1]
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
+        """Final logits at the input size -> :meth:`postprocess_result`."""
+        return self.postprocess_result(self.final_logits(inputs, data_samples),
+                                       self.default_samples(inputs, data_samples))
+
+    # ------------------------------------------------------------------ shared helpers
+    @staticmethod
+    def default_samples(inputs: torch.Tensor,
+                        data_samples: Optional[Sequence[SalDataSample]]) -> List[SalDataSample]:
+        """``data_samples``, or plain samples whose original size is the input size."""
+        if data_samples is not None:
+            return list(data_samples)
+        size = tuple(inputs.shape[-2:])
+        return [SalDataSample(metainfo=dict(ori_shape=size, img_shape=size))
+                for _ in range(inputs.shape[0])]
 
     @staticmethod
     def ground_truth(data_samples: Sequence[SalDataSample], dtype) -> torch.Tensor:
@@ -47,20 +102,56 @@ class BaseSalDetector(BaseModel):
             mask[i, :, :h, :w] = 1
         return mask
 
-    def original_rgb(self, normalised: torch.Tensor, sample: SalDataSample,
-                     ori_shape) -> torch.Tensor:
-        """The original RGB uint8 image (3, H, W) for refiners and post-processors: read from
-        ``img_path`` when there is one, otherwise the input with the preprocessor undone,
-        cropped to ``img_shape`` and resized to ``ori_shape``."""
-        path = sample.metainfo.get('img_path')
-        if path:
-            bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-            if bgr is None:
-                raise FileNotFoundError(f'cannot read image {path} for post-processing')
-            if bgr.shape[:2] == tuple(ori_shape):
-                rgb = torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1)
-                return rgb.to(normalised.device)
-        h, w = sample.metainfo.get('img_shape', normalised.shape[-2:])
-        image = self.data_preprocessor.denormalize(normalised[None, :, :h, :w])
-        image = F.interpolate(image, size=tuple(ori_shape), mode='bilinear', align_corners=False)
-        return image[0].round().clamp(0, 255).to(torch.uint8)
+    # ------------------------------------------------------------------ post-processing
+    def logits_at_original_size(self, logits: torch.Tensor,
+                                sample: SalDataSample) -> torch.Tensor:
+        """One sample's logits (1, H, W) at the padded input size -> crop the batch padding
+        (``img_shape``) -> bilinear resize to ``ori_shape`` -> undo the pipeline's flip."""
+        h, w = tuple(sample.metainfo.get('img_shape', logits.shape[-2:]))[:2]
+        logit = logits[None, :, :h, :w]
+        ori_shape: Tuple[int, int] = tuple(sample.metainfo.get('ori_shape', (h, w)))[:2]
+        if tuple(logit.shape[-2:]) != ori_shape:
+            logit = F.interpolate(logit, size=ori_shape, mode='bilinear',
+                                  align_corners=self.align_corners)
+        logit = logit[0]
+        if sample.metainfo.get('flip', False):
+            logit = unflip(logit, sample.metainfo.get('flip_direction', 'horizontal'))
+        return logit
+
+    def logits_to_map(self, logit: torch.Tensor, sample: SalDataSample
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(logits, map) at the original size before the post-processors: the sigmoid here;
+        two-stage detectors refine the map at this point."""
+        return logit, logit.sigmoid()
+
+    def apply_postprocessors(self, sal_map: torch.Tensor, sample: SalDataSample,
+                             postprocessors: Optional[Sequence[nn.Module]] = None
+                             ) -> torch.Tensor:
+        """Run ``postprocessors`` (default: this detector's) in order on the sample's original
+        RGB image (``sample.ori_img``) and the map."""
+        postprocessors = self.postprocessors if postprocessors is None else postprocessors
+        if len(postprocessors) == 0:
+            return sal_map
+        image = original_image(sample).to(sal_map.device)
+        for postprocessor in postprocessors:
+            sal_map = postprocessor.postprocess(image, sal_map)
+        return sal_map
+
+    def postprocess_result(self, logits: torch.Tensor,
+                           data_samples: Sequence[SalDataSample]) -> List[SalDataSample]:
+        """Logits (N, 1, H, W) at the padded input size -> per sample: crop the padding, resize
+        to the original size, un-flip, sigmoid, post-processors in order -> ``sal_logits`` and
+        ``pred_sal_map`` (1, H, W) in [0, 1] at the original size.
+
+        Modelled on ``BaseSegmentor.postprocess_result`` (``mmseg/models/segmentors/base.py``),
+        with one sigmoid map instead of a softmax and salbox's post-processors after it."""
+        if logits.dim() != 4 or logits.shape[1] != 1:
+            raise ValueError(f'{type(self).__name__}: postprocess_result expects logits '
+                             f'(N, 1, H, W), got {tuple(logits.shape)}')
+        for i, sample in enumerate(data_samples):
+            logit = self.logits_at_original_size(logits[i], sample)
+            logit, sal_map = self.logits_to_map(logit, sample)
+            sal_map = self.apply_postprocessors(sal_map, sample)
+            sample.sal_logits = PixelData(data=logit)
+            sample.pred_sal_map = PixelData(data=sal_map.clamp(0, 1))
+        return list(data_samples)

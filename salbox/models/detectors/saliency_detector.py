@@ -1,18 +1,16 @@
-"""SaliencyDetector: backbone -> neck -> head with deep supervision, then refiner/post-processors.
+"""SaliencyDetector: backbone -> (neck) -> head with deep supervision, then post-processors.
 
 The data flow follows MMSegmentation's ``EncoderDecoder`` (``mmseg/models/segmentors/
 encoder_decoder.py``): ``forward(mode)`` dispatches to ``loss`` / ``predict`` / ``_forward``.
-Differences for SOD (DESIGN.md): the head returns a *list* of single-channel logit maps (deep
-supervision), every one is resized to the mask and scored; the sigmoid happens once, in
-``predict``; maps stay float in [0, 1]; after the resize to the original image size an optional
-refiner and a chain of post-processors see the original RGB image and the map.
+Differences for SOD (docs/config.md, "Data flow"): the head returns a *list* of single-channel
+logit maps (deep supervision), every one is resized to the mask and scored; the sigmoid happens
+once, in :meth:`BaseSalDetector.postprocess_result`; maps stay float in [0, 1]; post-processors
+see the original RGB image (carried in the sample) and the map at the original size.
 """
 from typing import Dict, List, Optional, Sequence
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.structures import PixelData
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
@@ -27,9 +25,8 @@ class SaliencyDetector(BaseSalDetector):
         backbone, neck, head: config dicts of the three parts (``neck`` may be ``None``). The head
             returns a list of logit maps (N, 1, h, w); the last is the prediction.
         loss: the deep-supervision loss (default: unit-weight BCE on every output, as R3Net).
-        refiner: an optional trainable second stage applied at test time as
-            ``refiner.refine(image, sal_map)`` (same signature as a post-processor).
-        postprocessors: test-time map-to-map steps (e.g. ``DenseCRF``), run in order.
+        postprocessors: test-time map-to-map steps (``BasePostProcessor``, e.g. ``DenseCRF``
+            or a trained ``BoundaryRefinementNet``), run in order on (original image, map).
         align_corners: for every logit resize; defaults to the head's ``align_corners``
             attribute when it has one (R3Net upsamples with ``align_corners=True``), else False.
         data_preprocessor: defaults to ``SalDataPreProcessor`` with ImageNet statistics.
@@ -40,24 +37,18 @@ class SaliencyDetector(BaseSalDetector):
                  head: dict,
                  neck: Optional[dict] = None,
                  loss: Optional[dict] = None,
-                 refiner: Optional[dict] = None,
                  postprocessors: Optional[Sequence[dict]] = None,
                  align_corners: Optional[bool] = None,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='SalDataPreProcessor')
-        if isinstance(data_preprocessor, dict):  # build from salbox's registry, any scope
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=data_preprocessor, postprocessors=postprocessors,
+                         init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.neck = MODELS.build(neck) if neck is not None else None
         self.head = MODELS.build(head)
         self.loss_module = MODELS.build(loss or dict(type='DeepSupervisionBCELoss'))
-        self.refiner = MODELS.build(refiner) if refiner is not None else None
-        self.postprocessors = nn.ModuleList(MODELS.build(p) for p in (postprocessors or []))
         if align_corners is None:
             align_corners = bool(getattr(self.head, 'align_corners', False))
         self.align_corners = align_corners
@@ -98,32 +89,7 @@ class SaliencyDetector(BaseSalDetector):
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
-        """Last logit map -> crop padding -> resize to the original size -> sigmoid ->
-        refiner -> post-processors -> ``pred_sal_map``."""
-        if data_samples is None:
-            data_samples = [SalDataSample(metainfo=dict(ori_shape=inputs.shape[-2:],
-                                                        img_shape=inputs.shape[-2:]))
-                            for _ in range(inputs.shape[0])]
-        final = self.final_logits(inputs)
-        for i, sample in enumerate(data_samples):
-            h, w = sample.metainfo.get('img_shape', inputs.shape[-2:])
-            logit = final[i:i + 1, :, :h, :w]
-            ori_shape = tuple(sample.metainfo.get('ori_shape', (h, w)))[:2]
-            logit = self._resize(logit, ori_shape)[0]
-            if sample.metainfo.get('flip', False):
-                logit = self._unflip(logit, sample.metainfo.get('flip_direction', 'horizontal'))
-            sal_map = logit.sigmoid()
-            if self.refiner is not None or len(self.postprocessors):
-                image = self.original_rgb(inputs[i], sample, ori_shape)
-                if self.refiner is not None:
-                    sal_map = self.refiner.refine(image, sal_map)
-                for postprocessor in self.postprocessors:
-                    sal_map = postprocessor(image, sal_map)
-            sample.sal_logits = PixelData(data=logit)
-            sample.pred_sal_map = PixelData(data=sal_map.clamp(0, 1))
-        return list(data_samples)
-
-    @staticmethod
-    def _unflip(logit: torch.Tensor, direction: str) -> torch.Tensor:
-        dims = {'horizontal': [-1], 'vertical': [-2], 'diagonal': [-2, -1]}
-        return logit.flip(dims[direction])
+        """Last logit map at the input size -> :meth:`postprocess_result` (crop padding, resize
+        to the original size, un-flip, sigmoid, post-processors) -> ``pred_sal_map``."""
+        return self.postprocess_result(self.final_logits(inputs),
+                                       self.default_samples(inputs, data_samples))

@@ -2,9 +2,10 @@
 
 DGRL (Wang et al., CVPR 2018, Sec. 3.3-4.1; official code ``stage1``/``stage2``) trains its two
 networks separately: the RLN first, then the BRN on the RLN's (fixed) maps. This wrapper does the
-second step for any salbox detector and any refiner with the
-``forward(images, priors) -> logits`` / ``refine(image, sal_map) -> map`` interface
-(e.g. :class:`~salbox.models.refiners.BoundaryRefinementNet`).
+second step for any salbox detector and any refiner with a batched training
+``forward(images, priors) -> logits`` and the test-time ``refine_at_original_size(image, map)
+-> (logits, map)`` (e.g. :class:`~salbox.models.refiners.BoundaryRefinementNet`, whose
+post-processor ``process(image, map)`` is the same refined map).
 """
 import copy
 import os.path as osp
@@ -16,7 +17,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.structures import PixelData
 
 from salbox.registry import MODELS
-from salbox.structures import SalDataSample
+from salbox.structures import SalDataSample, original_image
 from .base import BaseSalDetector
 
 
@@ -28,11 +29,13 @@ class RefinedDetector(BaseSalDetector):
       (in eval mode, always, even when the wrapper is in train mode); the refiner gets the RGB
       image and that map and is trained against the ground truth (BCE with logits; DGRL's
       2-class softmax loss on the refined output only, official ``stage2`` prototxt).
-    * Test (``predict``): the first stage's own ``predict`` gives its final maps at the original
-      size (including its own refiner/post-processors), then ``refiner.refine(image, map)``
-      refines each map at the original size (the BRN resizes to its own test size itself).
-      The first-stage map stays on the sample as ``prior_sal_map``; ``sal_logits`` are the
-      first stage's.
+    * Test (``predict``): the first stage's logits at the input size go through the shared
+      :meth:`postprocess_result`: crop, resize to the original size and un-flip, then
+      :meth:`logits_to_map` takes the first stage's sigmoid map (after the first stage's own
+      post-processors) as ``prior_sal_map`` and refines it with the sample's original image
+      (``refiner.refine_at_original_size``; the BRN resizes to its own test size itself);
+      ``sal_logits`` are the refined logits, ``pred_sal_map`` the refined map after this
+      wrapper's own ``postprocessors``.
     * Weights: ``first_stage_checkpoint`` is loaded by :meth:`init_weights` (which the Runner
       calls before training only). The wrapper's state dict holds both stages, so its own
       checkpoint is all ``tools/test.py`` needs.
@@ -47,6 +50,7 @@ class RefinedDetector(BaseSalDetector):
             at 384 while the BRN trains at 480). ``None``: the input size. At test time the
             first stage sees the test pipeline's size, so give it the first stage's test size.
         loss: the refiner's loss (default BCE with logits, key ``loss_refine_0``).
+        postprocessors: test-time steps after the refiner (``BasePostProcessor`` configs).
         data_preprocessor: default: the first stage's, so it sees what it was trained with.
     """
 
@@ -56,6 +60,7 @@ class RefinedDetector(BaseSalDetector):
                  first_stage_checkpoint: Optional[str] = None,
                  first_stage_input_size: Optional[Sequence[int]] = None,
                  loss: Optional[dict] = None,
+                 postprocessors: Optional[Sequence[dict]] = None,
                  data_preprocessor: Optional[dict] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -64,10 +69,10 @@ class RefinedDetector(BaseSalDetector):
         if data_preprocessor is None:
             data_preprocessor = copy.deepcopy(
                 first_stage.get('data_preprocessor') or dict(type='SalDataPreProcessor'))
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
-        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(data_preprocessor=data_preprocessor, postprocessors=postprocessors,
+                         init_cfg=init_cfg)
         self.first_stage = MODELS.build(first_stage)
+        self.align_corners = bool(getattr(self.first_stage, 'align_corners', False))
         self.first_stage.requires_grad_(False)
         self.first_stage.eval()
         self.first_stage_checkpoint = first_stage_checkpoint
@@ -113,9 +118,11 @@ class RefinedDetector(BaseSalDetector):
 
     # ------------------------------------------------------------------------------ pieces
     @torch.no_grad()
-    def first_stage_maps(self, inputs: torch.Tensor,
-                         data_samples: Optional[Sequence[SalDataSample]] = None) -> torch.Tensor:
-        """The first stage's final map (N, 1, H, W) in [0, 1] at the input size."""
+    def first_stage_logits(self, inputs: torch.Tensor,
+                           data_samples: Optional[Sequence[SalDataSample]] = None
+                           ) -> torch.Tensor:
+        """The first stage's final logits (N, 1, H, W) at the input size (run at
+        ``first_stage_input_size`` when set)."""
         self.first_stage.eval()
         size = tuple(inputs.shape[-2:])
         x = inputs
@@ -125,9 +132,24 @@ class RefinedDetector(BaseSalDetector):
         logit = self.first_stage.final_logits(x, data_samples)
         if tuple(logit.shape[-2:]) != size:
             logit = F.interpolate(logit, size=size, mode='bilinear',
-                                  align_corners=bool(getattr(self.first_stage, 'align_corners',
-                                                             False)))
-        return logit.sigmoid()
+                                  align_corners=self.align_corners)
+        return logit
+
+    def first_stage_maps(self, inputs: torch.Tensor,
+                         data_samples: Optional[Sequence[SalDataSample]] = None) -> torch.Tensor:
+        """The first stage's final map (N, 1, H, W) in [0, 1] at the input size."""
+        return self.first_stage_logits(inputs, data_samples).sigmoid()
+
+    def logits_to_map(self, logit: torch.Tensor, sample: SalDataSample):
+        """First-stage logits at the original size -> prior map (with the first stage's own
+        post-processors) -> the refiner on (original image, prior) -> refined (logits, map)."""
+        prior = logit.sigmoid()
+        first_post = getattr(self.first_stage, 'postprocessors', None)
+        if first_post is not None and len(first_post):
+            prior = self.apply_postprocessors(prior, sample, first_post).clamp(0, 1)
+        sample.prior_sal_map = PixelData(data=prior)
+        image = original_image(sample).to(prior.device)
+        return self.refiner.refine_at_original_size(image, prior)
 
     # ------------------------------------------------------------------------------ modes
     def _forward(self, inputs: torch.Tensor, data_samples=None) -> List[torch.Tensor]:
@@ -148,11 +170,8 @@ class RefinedDetector(BaseSalDetector):
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
+        """First-stage logits at the input size -> :meth:`postprocess_result` (which refines
+        in :meth:`logits_to_map`)."""
         self.first_stage.eval()
-        samples = self.first_stage.predict(inputs, data_samples)
-        for i, sample in enumerate(samples):
-            prior = sample.pred_sal_map.data
-            image = self.original_rgb(inputs[i], sample, tuple(prior.shape[-2:]))
-            sample.prior_sal_map = PixelData(data=prior)
-            sample.pred_sal_map = PixelData(data=self.refiner.refine(image, prior).clamp(0, 1))
-        return samples
+        return self.postprocess_result(self.first_stage_logits(inputs, data_samples),
+                                       self.default_samples(inputs, data_samples))

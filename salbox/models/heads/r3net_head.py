@@ -11,7 +11,7 @@ from salbox.registry import MODELS
 
 class RefinementBlock(nn.Module):
     """Phi of paper Eq. 1: cat(S_{j-1}, F) -> CBP 3x3 -> CBP 3x3 -> Conv 1x1 to one logit map
-    (official ``predict1..6``: 257 -> 128 -> 128 -> 1; r3net_mmseg.md §1.3)."""
+    (official ``predict1..6``: 257 -> 128 -> 128 -> 1 in zijundeng/R3Net ``model.py``)."""
 
     def __init__(self, in_channels: int = 256, channels: int = 128):
         super().__init__()

@@ -12,7 +12,7 @@ from salbox.models.necks.contextual_weighting import ContextualWeightingFusion
 class RLNHead(nn.Module):
     """One :class:`ContextualWeightingFusion` per pass of a :class:`RecurrentResNet`.
 
-    Wang et al., CVPR 2018, Sec. 3.2 and the official code (dgrl_arn_ldps.md A.3-A.4): each
+    Wang et al., CVPR 2018, Sec. 3.2 and the official code (``stage1/train/train.prototxt``): each
     unrolled pass has its own CWMs and classifier (not shared across passes) and its own
     supervision, all with weight 1; the last pass is the prediction. Logits are at the finest
     input level's resolution (1/8); the detector upsamples them bilinearly with

@@ -10,7 +10,7 @@ from .conv_bn_prelu import ConvBNPReLU
 
 class ASPP(nn.Module):
     """DeepLabv3-style ASPP of R3Net's H branch (official ``model.py`` ``_ASPP``,
-    r3net_mmseg.md §1.3).
+    zijundeng/R3Net).
 
     Five branches of ``branch_channels`` each: a 1x1 CBP, 3x3 CBPs with ``dilations``
     (2, 4, 6), and image pooling (global average -> 1x1 CBP -> bilinear upsample,

@@ -8,7 +8,7 @@ class ConvBNPReLU(nn.Sequential):
     """Conv (with bias, PyTorch's default) -> BN -> PReLU with one shared slope.
 
     Every conv of R3Net's L/H integration, ASPP and RRBs is built this way in the official
-    ``model.py`` (``nn.Conv2d, nn.BatchNorm2d, nn.PReLU()``; r3net_mmseg.md §1.3; paper §3.2
+    ``model.py`` (``nn.Conv2d, nn.BatchNorm2d, nn.PReLU()``; paper §3.2
     names the PReLU). Children are named ``conv``, ``bn``, ``prelu``.
 
     Args:

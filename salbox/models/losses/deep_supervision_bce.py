@@ -2,7 +2,7 @@
 
 R3Net (official ``train.py``): ``nn.BCEWithLogitsLoss()`` (mean) on each of the 7 outputs,
 all at the input resolution, against the same soft mask, unit weights, summed
-(r3net_mmseg.md §1.5). DGRL supervises each recurrent pass the same way.
+(paper Sec. 3.3). DGRL supervises each recurrent pass the same way.
 """
 from typing import List, Optional, Sequence
 

@@ -1,7 +1,8 @@
 """DGRL's Contextual Weighting Module (CWM) and the per-pass fusion of three of them.
 
 Wang et al., "Detect Globally, Refine Locally", CVPR 2018, Sec. 3.1, with every number from the
-official Caffe code (``stage1/train/train.prototxt``; dgrl_arn_ldps.md A.3).
+official Caffe code (``stage1/train/train.prototxt`` of
+TiantianWang/CVPR18_detect_globally_refine_locally).
 """
 from typing import List, Sequence
 
@@ -38,7 +39,7 @@ def caffe_shrink_size(size: Sequence[int], factor: int = 2) -> List[int]:
 class ContextualWeightingModule(nn.Module):
     """One CWM on a backbone feature f (C x H x W) -> weighted feature (channels x H x W).
 
-    Official code (dgrl_arn_ldps.md A.3):
+    Official code (``stage1/train/train.prototxt``):
 
     * feature branch: 3x3 conv C -> ``channels`` (128), no bias;
     * weight branch: bilinear x1/2 resize (``align_corners=True``; 48 -> 24), three parallel
@@ -97,7 +98,7 @@ class ContextualWeightingModule(nn.Module):
 class ContextualWeightingFusion(nn.Module):
     """One RLN prediction: a CWM per input level, fused into one logit map.
 
-    Official code (dgrl_arn_ldps.md A.3): the weighted 128-channel maps of res3, res4 and res5
+    Official code (``stage1/train/train.prototxt``): the weighted 128-channel maps of res3, res4 and res5
     are bilinearly resized (``align_corners=True``) to the first (finest, 1/8) level's size and
     summed, then a 1x1 conv 128 -> 128 (bias) and a 1x1 conv to the classifier, no ReLU anywhere.
 

@@ -1,4 +1,5 @@
 from .base import BasePostProcessor
-from .dense_crf import DenseCRF, saliency_unary
+from .dense_crf import DenseCRF, dense_crf_numpy, saliency_unary
 
-__all__ = ['BasePostProcessor', 'DenseCRF', 'saliency_unary']
+__all__ = ['BasePostProcessor', 'DenseCRF', 'saliency_unary',
+           'dense_crf_numpy']

@@ -1,7 +1,7 @@
 """Fully connected CRF (Kraehenbuehl & Koltun 2011) on a saliency map, via pydensecrf.
 
-Follows R3Net's official ``misc.py::crf_refine`` (borrowed from DSS's ``dss_crf``), the numbers
-of r3net_mmseg.md §1.7 and evaluation_crf.md §2.1: two labels; unary from ``a`` =
+Follows R3Net's official ``misc.py::crf_refine`` (zijundeng/R3Net, borrowed from DSS's
+``dss_crf``) with the parameters of its ``infer.py`` (paper Sec. 4.1): two labels; unary from ``a`` =
 the map, ``E_bg = -log(1 - a + eps) / (tau * sigmoid(1 - a))``,
 ``E_fg = -log(a + eps) / (tau * sigmoid(a))`` with tau 1.05, eps 1e-8; Gaussian pairwise
 (sxy 3, compat 3); bilateral pairwise (sxy 60, srgb 5, compat 5); one mean-field iteration; the
@@ -35,9 +35,36 @@ def saliency_unary(sal_map: np.ndarray, tau: float = 1.05, eps: float = 1e-8) ->
     return np.ascontiguousarray(np.stack([energy_bg, energy_fg]), dtype=np.float32)
 
 
+def dense_crf_numpy(image_rgb: np.ndarray, sal_map: np.ndarray, iterations: int = 1,
+                    gaussian_sxy: float = 3, gaussian_compat: float = 3,
+                    bilateral_sxy: float = 60, bilateral_srgb: float = 5,
+                    bilateral_compat: float = 5, tau: float = 1.05, eps: float = 1e-8,
+                    quantize: bool = True) -> np.ndarray:
+    """NumPy helper: ``image_rgb`` uint8 (H, W, 3), ``sal_map`` float (H, W) in [0, 1] ->
+    refined float32 (H, W) in [0, 1] (defaults: R3Net's ``infer.py``)."""
+    dcrf = _import_densecrf()
+    height, width = sal_map.shape
+    if quantize:
+        sal_map = (sal_map * 255).astype(np.uint8) / 255.0
+    crf = dcrf.DenseCRF2D(width, height, 2)
+    crf.setUnaryEnergy(saliency_unary(sal_map, tau, eps))
+    crf.addPairwiseGaussian(sxy=gaussian_sxy, compat=gaussian_compat)
+    crf.addPairwiseBilateral(sxy=bilateral_sxy, srgb=bilateral_srgb,
+                             rgbim=np.ascontiguousarray(image_rgb, dtype=np.uint8),
+                             compat=bilateral_compat)
+    marginals = np.array(crf.inference(iterations))
+    foreground = marginals[1].reshape(height, width)
+    if quantize:
+        foreground = (foreground * 255).astype(np.uint8) / 255.0
+    return foreground.astype(np.float32)
+
+
 @MODELS.register_module()
 class DenseCRF(BasePostProcessor):
     """Dense CRF refinement of a saliency map with R3Net's parameters as defaults.
+
+    Post-processor interface (``process(image, sal_map)``, torch tensors); the NumPy form is
+    :func:`dense_crf_numpy`.
 
     Args:
         iterations: mean-field iterations (R3Net: 1).
@@ -65,25 +92,11 @@ class DenseCRF(BasePostProcessor):
         self.eps = eps
         self.quantize = quantize
 
-    def refine(self, image_rgb: np.ndarray, sal_map: np.ndarray) -> np.ndarray:
-        """NumPy entry point: ``image_rgb`` uint8 (H, W, 3), ``sal_map`` float (H, W) in [0,1]."""
-        dcrf = _import_densecrf()
-        height, width = sal_map.shape
-        if self.quantize:
-            sal_map = (sal_map * 255).astype(np.uint8) / 255.0
-        crf = dcrf.DenseCRF2D(width, height, 2)
-        crf.setUnaryEnergy(saliency_unary(sal_map, self.tau, self.eps))
-        crf.addPairwiseGaussian(sxy=self.gaussian_sxy, compat=self.gaussian_compat)
-        crf.addPairwiseBilateral(sxy=self.bilateral_sxy, srgb=self.bilateral_srgb,
-                                 rgbim=np.ascontiguousarray(image_rgb, dtype=np.uint8),
-                                 compat=self.bilateral_compat)
-        marginals = np.array(crf.inference(self.iterations))
-        foreground = marginals[1].reshape(height, width)
-        if self.quantize:
-            foreground = (foreground * 255).astype(np.uint8) / 255.0
-        return foreground.astype(np.float32)
-
     def process(self, image: torch.Tensor, sal_map: torch.Tensor) -> torch.Tensor:
         image_np = image.detach().permute(1, 2, 0).to('cpu', torch.uint8).numpy()
         map_np = sal_map.detach()[0].float().cpu().clamp(0, 1).numpy()
-        return torch.from_numpy(self.refine(image_np, map_np))[None]
+        return torch.from_numpy(dense_crf_numpy(
+            image_np, map_np, iterations=self.iterations, gaussian_sxy=self.gaussian_sxy,
+            gaussian_compat=self.gaussian_compat, bilateral_sxy=self.bilateral_sxy,
+            bilateral_srgb=self.bilateral_srgb, bilateral_compat=self.bilateral_compat,
+            tau=self.tau, eps=self.eps, quantize=self.quantize))[None]

@@ -2,7 +2,11 @@
 
 Wang et al., "Detect Globally, Refine Locally", CVPR 2018, Sec. 3.3 and Table 2, with the numbers
 of the official Caffe code (``stage2/train/train.prototxt``, ``stage2/train/init/generate_train.m``,
-``stage2/test/test.m``; dgrl_arn_ldps.md A.6).
+``stage2/test/test.m`` of TiantianWang/CVPR18_detect_globally_refine_locally).
+
+Training uses ``forward(images, priors) -> logits`` (batched, inside ``RefinedDetector``); the
+test-time path is the post-processor interface ``process(image, sal_map) -> map``
+(:class:`~salbox.models.postprocessors.BasePostProcessor`), the same as DenseCRF.
 """
 from typing import Optional, Sequence, Tuple, Union
 
@@ -10,10 +14,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from salbox.models.postprocessors.base import BasePostProcessor
 from salbox.ops import local_propagation
 from salbox.registry import MODELS
 
-# Caffe/VGG BGR mean of the official BRN data layer (dgrl_arn_ldps.md A.6).
+# Caffe/VGG BGR mean of the official BRN data layer (stage2/train/train.prototxt).
 DGRL_BGR_MEAN = (104.00699, 116.66877, 122.67892)
 COEFF_NORMS = ('none', 'abs_sum')
 
@@ -29,7 +34,7 @@ def _pair(size: Union[None, int, Sequence[int]]) -> Optional[Tuple[int, int]]:
 
 
 @MODELS.register_module()
-class BoundaryRefinementNet(nn.Module):
+class BoundaryRefinementNet(BasePostProcessor):
     """7 plain 3x3 convs on (image, prior map) predicting n x n propagation coefficients.
 
     Architecture (official code): input ``concat[(BGR - mean) / 255, prior]`` (4 channels);
@@ -55,10 +60,10 @@ class BoundaryRefinementNet(nn.Module):
         prior_threshold: the threshold (official 0.5: >= 128 of 255).
         coeff_norm: ``'none'`` (official code) or ``'abs_sum'`` (CSPN-style v / sum |v|).
         mean_bgr, image_scale: image normalisation ``(BGR - mean) * scale`` (official code).
-        test_size: (h, w) at which :meth:`refine` runs (official test: 480 x 480, nearest
+        test_size: (h, w) at which :meth:`process` runs (official test: 480 x 480, nearest
             resize in and out); ``None`` runs at the original size.
-        test_interpolation: resize mode of :meth:`refine` (official code: 'nearest').
-        minmax_normalize: min-max normalise the refined map in :meth:`refine` (official
+        test_interpolation: resize mode of :meth:`process` (official code: 'nearest').
+        minmax_normalize: min-max normalise the refined map in :meth:`process` (official
             ``test.m``).
     """
 
@@ -127,7 +132,7 @@ class BoundaryRefinementNet(nn.Module):
             coeffs = coeffs / coeffs.abs().sum(dim=1, keepdim=True).clamp(min=1e-6)
         return coeffs
 
-    def forward(self, images: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
+    def logits(self, images: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
         """Refined logits (N, 1, H, W).
 
         Args:
@@ -153,33 +158,41 @@ class BoundaryRefinementNet(nn.Module):
         return F.interpolate(x, size=size, mode=self.test_interpolation, align_corners=False)
 
     @torch.no_grad()
-    def refine(self, image: torch.Tensor, sal_map: torch.Tensor) -> torch.Tensor:
-        """Refine one map at test time, as ``stage2/test/test.m`` does.
+    def refine_at_original_size(self, image: torch.Tensor, sal_map: torch.Tensor):
+        """The official test path (``stage2/test/test.m``) for one image.
 
         Args:
             image: (3, H, W) uint8 RGB at the original size.
             sal_map: (1, H, W) first-stage map in [0, 1] at the original size.
 
         Returns:
-            (1, H, W) refined map in [0, 1]: resized to ``test_size`` (if set), refined,
-            ``sigmoid``, resized back, min-max normalised (if set).
+            ``(logits, refined)``, both (1, H, W) at the original size: the image and map are
+            resized to ``test_size`` (if set) and refined; ``logits`` are the BRN's logits
+            resized back, ``refined`` is ``sigmoid`` resized back and min-max normalised (if
+            set), in [0, 1].
         """
-        if image.dim() != 3 or image.shape[0] != 3 or sal_map.dim() != 3 or \
-                sal_map.shape[0] != 1 or image.shape[-2:] != sal_map.shape[-2:]:
-            raise ValueError(f'BoundaryRefinementNet.refine: expects image (3, H, W) and map '
-                             f'(1, H, W) of one size, got {tuple(image.shape)} and '
-                             f'{tuple(sal_map.shape)}')
         ori_size = tuple(sal_map.shape[-2:])
         dtype = self.convs[0].weight.dtype
-        images = image[None].to(dtype)
-        priors = sal_map[None].to(dtype)
+        device = self.convs[0].weight.device
+        images = image[None].to(device=device, dtype=dtype)
+        priors = sal_map[None].to(device=device, dtype=dtype)
         if self.test_size is not None:
             images = self._resize(images, self.test_size)
             priors = self._resize(priors, self.test_size)
-        refined = self(images, priors).sigmoid()
-        refined = self._resize(refined, ori_size)[0]
+        logits = self(images, priors)
+        refined = self._resize(logits.sigmoid(), ori_size)[0]
+        logits = self._resize(logits, ori_size)[0]
         if self.minmax_normalize:
             low, high = refined.min(), refined.max()
             if high - low > 1e-8:
                 refined = (refined - low) / (high - low)
-        return refined.to(sal_map.dtype).clamp(0, 1)
+        return logits.to(sal_map.dtype), refined.to(sal_map.dtype).clamp(0, 1)
+
+    def forward(self, images: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
+        """Batched (N, 3, H, W) float images and (N, 1, H, W) priors -> refined logits; see
+        :meth:`logits`. (The post-processor entry point is :meth:`postprocess`.)"""
+        return self.logits(images, priors)
+
+    def process(self, image: torch.Tensor, sal_map: torch.Tensor) -> torch.Tensor:
+        """Post-processor interface: refined map (1, H, W) in [0, 1] at the original size."""
+        return self.refine_at_original_size(image, sal_map)[1]

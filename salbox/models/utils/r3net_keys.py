@@ -1,6 +1,6 @@
 """State-dict key mapping from R3Net's official checkpoints to salbox names.
 
-Two official layouts (r3net_mmseg.md §1.2-1.3, from ``zijundeng/R3Net``):
+Two official layouts (``zijundeng/R3Net``: ``resnext/resnext_101_32x4d_.py``, ``model.py``):
 
 - the Torch7-converted ImageNet ResNeXt-101 32x4d (``resnext_101_32x4d.pth``): one flat
   ``nn.Sequential`` with ``0`` conv1, ``1`` bn1, ``4``..``7`` the stages, ``10`` fc;

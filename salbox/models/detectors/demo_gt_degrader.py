@@ -1,15 +1,17 @@
-"""A parameter-free stand-in first stage: the ground truth, Gaussian-blurred.
+"""A demo and test stand-in, not a detector: it reads the ground truth at test time.
 
-Used to test and demonstrate second stages (refiners such as DGRL's BRN) without training a
-detector first: the "detector" returns a deliberately degraded map whose boundaries a refiner
-has to recover from the image (chosen; salbox issue 4, DGRL synthetic configs).
+``GroundTruthDegrader`` returns the ground truth, Gaussian-blurred, as if it were a first stage's
+prediction. It lets a second stage (a refiner such as DGRL's BRN) be trained and demonstrated on
+synthetic data without training a detector first: the degraded map's boundaries must be
+recovered from the image (chosen for ``configs/dgrl/dgrl_brn_synthetic.py``; see
+``configs/dgrl/README.md``). Its maps are worthless on real data, where no ground truth exists at
+test time, and its metrics measure only the refiner.
 """
 import math
 from typing import List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.structures import PixelData
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
@@ -31,34 +33,30 @@ def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class BlurredGroundTruth(BaseSalDetector):
-    """First stage that returns ``gaussian_blur(gt_sal_map, sigma)`` (needs the GT at test too).
+class GroundTruthDegrader(BaseSalDetector):
+    """Stand-in first stage that returns ``gaussian_blur(gt_sal_map, sigma)`` (it needs the GT at
+    test time too, so it is only for synthetic demos and tests).
 
     It has no parameters, so a :class:`RefinedDetector` built on it needs no
-    ``first_stage_checkpoint``. ``sigma`` is in pixels of the map it is given (the training
-    input size in ``loss``/``_forward``, the original size in ``predict``).
+    ``first_stage_checkpoint``. ``sigma`` is in pixels of the network input (the GT is resized
+    to the input size first); ``predict`` goes through the shared ``postprocess_result``.
 
     Args:
         sigma: Gaussian std in pixels (chosen default 3).
         data_preprocessor: as any detector (default ``SalDataPreProcessor``).
     """
 
-    align_corners = False
     eps = 1e-4
 
     def __init__(self, sigma: float = 3.0, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='SalDataPreProcessor')
-        if isinstance(data_preprocessor, dict):
-            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.sigma = float(sigma)
 
     @staticmethod
     def _gt(sample: SalDataSample) -> torch.Tensor:
         if 'gt_sal_map' not in sample:
-            raise ValueError('BlurredGroundTruth needs gt_sal_map in every data sample (load '
+            raise ValueError('GroundTruthDegrader needs gt_sal_map in every data sample (load '
                              'the masks in the pipeline); missing for '
                              f'{sample.metainfo.get("img_path")}')
         return sample.gt_sal_map.data
@@ -70,28 +68,23 @@ class BlurredGroundTruth(BaseSalDetector):
 
     def _forward(self, inputs: torch.Tensor,
                  data_samples: Sequence[SalDataSample] = None) -> List[torch.Tensor]:
-        """One logit map at the input size: logit(blur(gt)), the GT resized to the input."""
+        """One logit map at the (padded) input size: logit(blur(gt)), the GT resized to each
+        sample's ``img_shape`` (in the pipeline's flip orientation) and padded."""
         if not data_samples:
-            raise ValueError('BlurredGroundTruth needs data samples with gt_sal_map')
+            raise ValueError('GroundTruthDegrader needs data samples with gt_sal_map')
+        size = tuple(inputs.shape[-2:])
         gts = []
         for sample in data_samples:
-            gt = self._gt(sample)[None].to(inputs.device)
-            if gt.shape[-2:] != inputs.shape[-2:]:
-                gt = F.interpolate(gt, size=inputs.shape[-2:], mode='bilinear',
-                                   align_corners=False)
-            gts.append(gt)
+            gt = self._gt(sample)[None].to(inputs.device).float()
+            h, w = tuple(sample.metainfo.get('img_shape', size))[:2]
+            if gt.shape[-2:] == size and (h, w) != size:  # already padded (training batches)
+                gt = gt[..., :h, :w]
+            if tuple(gt.shape[-2:]) != (h, w):
+                gt = F.interpolate(gt, size=(h, w), mode='bilinear', align_corners=False)
+            gts.append(F.pad(gt, (0, size[1] - w, 0, size[0] - h)))
         maps = self.blurred(torch.cat(gts)).clamp(self.eps, 1 - self.eps)
         return [torch.logit(maps).to(inputs.dtype)]
 
     def loss(self, inputs, data_samples):
-        raise RuntimeError('BlurredGroundTruth has nothing to train; use it as the first stage '
+        raise RuntimeError('GroundTruthDegrader has nothing to train; use it as the first stage '
                            'of a RefinedDetector')
-
-    def predict(self, inputs: torch.Tensor,
-                data_samples: Sequence[SalDataSample] = None) -> List[SalDataSample]:
-        """``pred_sal_map`` = the blurred GT at the GT's (original) size."""
-        if not data_samples:
-            raise ValueError('BlurredGroundTruth needs data samples with gt_sal_map')
-        for sample in data_samples:
-            sample.pred_sal_map = PixelData(data=self.blurred(self._gt(sample)).clamp(0, 1))
-        return list(data_samples)
