@@ -4,6 +4,9 @@ __all__ = ['ResNet', 'ResNeXt']
 from .recurrent_resnet import RecurrentResNet  # noqa: E402
 
 __all__ += ['RecurrentResNet']
+from .efficientnet_lite import EfficientNetLite  # noqa: E402
+
+__all__ += ['EfficientNetLite']
 from .vgg import VGG  # noqa: E402
 
 __all__ += ['VGG']

@@ -1,0 +1,98 @@
+# R3Net on the pip-installed ImageNet EfficientNet-Lite0, trained on PASCAL-S's 680-image split
+# and tested on its 170 held-out images: real photos, real weights, 2 CPU cores.
+# Architecture as R3Net (L/H integration + ASPP, initial map from H, six unshared residual
+# refinement blocks alternating L,H, seven-way deep supervision); sizes and recipe chosen for
+# CPU (configs/r3net/README.md, "EfficientNet-Lite0 configs", lists each choice and its source).
+# Data: tools/dataset_converters/pascal_s_saliency_matlab.py writes data/PASCAL-S/ with
+# images/, masks/, train.txt and test.txt.
+_base_ = ['../_base_/default_runtime.py']
+data_root = 'data/PASCAL-S'
+max_iters = 300
+val_interval = 100
+
+model = dict(
+    type='SaliencyDetector',
+    # Lite inputs: RGB, (x - 127) / 128 (efficientnet_lite_builder.py MEAN_RGB / STDDEV_RGB).
+    data_preprocessor=dict(
+        type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3, bgr_to_rgb=True),
+    backbone=dict(
+        type='EfficientNetLite',
+        arch='lite0',
+        out_indices=(1, 2, 3, 4),  # stride 4, 8, 16, 32: 24, 40, 112, 320 channels
+        frozen_stages=-1,
+        norm_eval=False,
+        init_cfg=dict(type='Pretrained', checkpoint='pip://efficientnet_lite0')),
+    # L from the stride-4/8 taps, H from stride 16/32 (R3Net: F1-F3 / F4-F5 of ResNeXt).
+    neck=dict(
+        type='R3NetNeck',
+        in_channels=(24, 40, 112, 320),
+        channels=96,
+        low_indices=(0, 1),
+        high_indices=(2, 3),
+        aspp=True),
+    head=dict(type='R3NetHead', in_channels=96, channels=48, num_steps=6, feature_order='LH'),
+    loss=dict(type='DeepSupervisionBCELoss'),
+    # DenseCRF (R3Net's test step) is one switch away:
+    #   --cfg-options "model.postprocessors=[dict(type='DenseCRF')]"
+    postprocessors=[],
+)
+
+# Whole photo resized to 256x256, then R3Net's augmentation: random 224 crop, flip, +-10 deg.
+train_pipeline = [
+    dict(type='LoadSalImageFromFile'),
+    dict(type='LoadSalAnnotation'),
+    dict(type='Resize', scale=(256, 256)),
+    dict(type='RandomCropOrResize', size=224),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='RandomRotate', max_angle=10),
+    dict(type='PackSalInputs'),
+]
+# Tested at the training scale (256x256); the map is resized back to the photo's size and scored
+# against the original mask (LoadSalAnnotation after Resize keeps it at full size).
+test_pipeline = [
+    dict(type='LoadSalImageFromFile'),
+    dict(type='Resize', scale=(256, 256)),
+    dict(type='LoadSalAnnotation'),
+    dict(type='PackSalInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(type='PASCALSDataset', data_root=data_root, ann_file='train.txt',
+                 pipeline=train_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=1,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type='PASCALSDataset', data_root=data_root, ann_file='test.txt',
+                 test_mode=True, pipeline=test_pipeline))
+val_dataloader = test_dataloader
+test_evaluator = dict(type='SODMetric')
+val_evaluator = test_evaluator
+
+# AdamW 3e-4 with the ImageNet backbone at 0.3x, poly decay (power 0.9, R3Net's schedule shape).
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=3e-4, weight_decay=0.01),
+    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.3)}),
+)
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=val_interval,
+                    max_keep_ckpts=1, save_best='maxF', rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+randomness = dict(seed=2018)
