@@ -49,7 +49,7 @@ test_pipeline = [
     dict(type='LoadSalImageFromFile'),
     dict(type='Resize', scale=arn_size),
     dict(type='LoadSalAnnotation'),  # after the resize: metrics at the original 160x160
-    dict(type='PackSalInputs'),
+    dict(type='PackSalInputs', keep_ori_img=True),
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

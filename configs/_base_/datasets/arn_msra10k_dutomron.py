@@ -18,7 +18,7 @@ arn_test_pipeline = [
     dict(type='LoadSalImageFromFile'),
     dict(type='Resize', scale=arn_size),
     dict(type='LoadSalAnnotation'),
-    dict(type='PackSalInputs'),
+    dict(type='PackSalInputs', keep_ori_img=True),
 ]
 train_dataloader = dict(
     batch_size=8,  # not in the paper (chosen)

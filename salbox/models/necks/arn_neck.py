@@ -24,8 +24,10 @@ class ARNStage(nn.Module):
     """One decoder stage (paper §3.1): S_att(k+1) -> transposed conv x2 -> concat with the
     RCL-enhanced side output L_k -> ``num_convs`` x (3x3 conv + ReLU) -> self-attention -> S_att(k).
 
-    The transposed conv (4x4, stride 2, padding 1; chosen) is given the side output's size, so
-    odd sizes from VGG's floor pooling (e.g. 25 from 50) line up (output_padding 1).
+    The transposed conv (4x4, stride 2, padding 1; chosen) doubles the size; odd sizes are matched
+    to the side output: one extra row/column (output_padding 1) after a floor pooling (VGG: 25 -> 12
+    on the way down, so 12 -> 24 becomes 25), one cropped after a TensorFlow-'same' stride
+    (EfficientNet: 37 -> 19 on the way down, so 19 -> 38 becomes 37).
     """
 
     def __init__(self, in_channels: int, side_channels: int, channels: int, num_convs: int,
@@ -41,7 +43,9 @@ class ARNStage(nn.Module):
         self.attention = SelfAttention2d(channels, **attention)
 
     def forward(self, deep: torch.Tensor, side: torch.Tensor) -> torch.Tensor:
-        up = self.up(deep, output_size=side.shape[-2:])
+        height, width = side.shape[-2:]
+        size = (max(height, 2 * deep.shape[-2]), max(width, 2 * deep.shape[-1]))
+        up = self.up(deep, output_size=size)[..., :height, :width]
         return self.attention(self.convs(torch.cat([up, side], dim=1)))
 
 
