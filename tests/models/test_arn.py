@@ -1,7 +1,11 @@
-"""ARN (arXiv 1808.01634): VGG backbone, RCL, SAGAN self-attention, ARN neck and head."""
+"""ARN (arXiv 1808.01634): VGG backbone, RCL, SAGAN self-attention, ARN neck and head, configs."""
+import os.path as osp
+
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -358,3 +362,57 @@ def test_arn_he_init_zero_bias_and_errors():
         ARNHead(in_channels=(8, 8), supervise=(0, ))
     head = ARNHead(in_channels=(8, 4), supervise=(1, ))
     assert len(head([torch.randn(1, 8, 2, 2), torch.randn(1, 4, 4, 4)])) == 1
+
+
+# ----------------------------------------------------------------------------- configs
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def config_model(name, **overrides):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    init_default_scope('salbox')
+    model_cfg = cfg.model.copy()
+    model_cfg.backbone.init_cfg = None  # no weight files in tests
+    model_cfg.update(overrides)
+    return cfg, model_cfg
+
+
+def test_arn_paper_config_is_the_counted_model():
+    cfg, model_cfg = config_model('arn/arn_vgg16_msra10k-dutomron.py')
+    with torch.device('meta'):
+        model = MODELS.build(model_cfg)
+    assert count(model) == sum(arn_parameter_count())
+    assert cfg.model.data_preprocessor.mean == [103.939, 116.779, 123.68]
+    assert cfg.optim_wrapper.optimizer.type == 'Adam' and cfg.optim_wrapper.optimizer.lr == 1e-4
+    assert cfg.default_hooks.checkpoint.save_best == 'maxF'
+    assert cfg.train_cfg.val_interval and cfg.val_cfg.type == 'ValLoop'
+    tests = [d.type for d in cfg.test_dataloader.dataset.datasets]
+    assert tests == ['DUTOMRONDataset', 'PASCALSDataset', 'HKUISDataset', 'ECSSDDataset']
+    assert all(p.get('keep_ori_img') for p in cfg.test_dataloader.dataset.datasets[0].pipeline
+               if p.type == 'PackSalInputs')
+
+
+def test_arn_efficientnet_lite0_config_on_odd_sizes():
+    _, model_cfg = config_model('arn/arn_efficientnet-lite0_synthetic.py')
+    model = MODELS.build(model_cfg).eval()
+    captured = {}
+    model.neck.register_forward_hook(lambda m, a, out: captured.update(neck=out))
+    with torch.no_grad():
+        outs = model._forward(torch.randn(1, 3, 75, 101))  # TF-same strides: 38x51 ... 3x4
+    assert [tuple(o.shape[-2:]) for o in captured['neck']] == [(3, 4), (5, 7), (10, 13),
+                                                                (19, 26), (38, 51)]
+    assert len(outs) == 5 and all(tuple(o.shape) == (1, 1, 75, 101) for o in outs)
+
+
+def test_r3net_v_config_integrates_at_a_quarter_of_the_input():
+    cfg, model_cfg = config_model('r3net/r3net_vgg16_msra10k.py', postprocessors=[])
+    model = MODELS.build(model_cfg).eval()
+    assert model.backbone.out_channels == (64, 128, 256, 512, 512)
+    captured = {}
+    model.neck.register_forward_hook(lambda m, a, out: captured.update(neck=out))
+    with torch.no_grad():
+        outs = model._forward(torch.randn(1, 3, 64, 96))
+    low, high = captured['neck']
+    assert tuple(low.shape) == tuple(high.shape) == (1, 256, 16, 24)
+    assert len(outs) == 7 and tuple(outs[-1].shape) == (1, 1, 64, 96)
+    assert cfg.default_hooks.checkpoint.save_best == 'maxF'
