@@ -23,7 +23,8 @@ steps give a median); wall-clock on a shared machine, so read the ratios rather 
 
 The explicit form stores, per attention block and image, the N x N softmax (N = h w) for the
 backward pass and briefly two more N x N tensors, so a case whose predicted peak exceeds
-``--budget-gib`` (default: 80 % of MemAvailable, at most 10 GiB) is not run: the table then shows the prediction
+``--budget-gib`` (default: 80 % of MemAvailable, at most 10 GiB) is not run: the table then
+shows the prediction
 ``fused peak + k * 4 B * batch * sum_blocks N^2`` with k (N x N float32 tensors alive at the
 peak) calibrated from the explicit and fused runs at 224, batch 1 (the matrices are per image, so
 the explicit excess is linear in the batch). The same
@@ -33,7 +34,6 @@ The table also names the kernel SDPA ran on this machine (from the profiler, on 
 """
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess

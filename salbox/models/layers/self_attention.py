@@ -42,9 +42,9 @@ def attention_explicit(query: torch.Tensor, key: torch.Tensor, value: torch.Tens
 
 def attention_fused(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
     """The same result through ``scaled_dot_product_attention`` (scale 1), shaped for the fused
-    kernels, which need one common last dimension and contiguous channels: query and key are padded with zero channels
-    to the value's width (zero channels add nothing to query . key), or the value to theirs (the
-    extra output channels are dropped)."""
+    kernels, which need one common last dimension and contiguous channels: query and key are
+    padded with zero channels to the value's width (zero channels add nothing to query . key), or
+    the value to theirs (the extra output channels are dropped)."""
     qk_dim, channels = query.shape[-1], value.shape[-1]
     width = max(qk_dim, channels)
     if qk_dim < width:
