@@ -61,6 +61,14 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def already_done(args, rel):
+    """An image is done when its map (and with ``--cutout`` its cut-out) is a complete PNG: a
+    file cut short by a killed run is redone, not kept (salbox.engine.atomic_io)."""
+    from salbox.engine.atomic_io import png_is_complete
+    outputs = ['maps'] + (['cutouts'] if args.cutout else [])
+    return all(png_is_complete(osp.join(args.out_dir, kind, rel)) for kind in outputs)
+
+
 def main(argv=None):
     args = parse_args(argv)
     images = list_images(args.input)
@@ -70,7 +78,7 @@ def main(argv=None):
     for path in tqdm(images, desc='saliency', unit='img'):
         rel = osp.splitext(osp.relpath(path, root))[0] + '.png'
         map_path = osp.join(args.out_dir, 'maps', rel)
-        if osp.exists(map_path) and not args.overwrite:
+        if already_done(args, rel) and not args.overwrite:
             continue
         try:
             sample = inference_model(model, path)

@@ -25,3 +25,7 @@ print(f'[setup] salbox {salbox.__version__}, torch {torch.__version__}, '
       f'mmengine {mmengine.__version__}, C++ extension: '
       f'{"yes" if extension_available() else "no (pure-PyTorch fallback)"}')
 PY
+# Optional ONNX deployment packages (tools/deployment, docs/deployment.md); CI installs them so
+# the export tests run (they are skipped where onnx/onnxruntime are missing).
+echo "[setup] installing optional deployment requirements (onnx, onnxruntime)"
+$PIP -r requirements/deploy.txt

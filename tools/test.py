@@ -24,8 +24,25 @@ def parse_args(argv=None):
     parser.add_argument('--show', action='store_true',
                         help='(kept for MMSeg compatibility) same as --show-dir under work dir')
     parser.add_argument('--wait-time', type=float, default=0, help='unused on headless machines')
+    parser.add_argument('--resume', action='store_true',
+                        help='with --out: reuse the maps already written there instead of '
+                        'predicting those images again (after a crash)')
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
+
+
+def reuse_written_maps(cfg, args):
+    """``--resume``: run the test with salbox's ``ResumeMapsTestLoop``, which reads back the
+    complete maps already in ``--out`` instead of predicting those images again."""
+    from salbox.utils.errors import SalboxError
+    if not args.resume:
+        return
+    if not args.out:
+        raise SalboxError('--resume reuses the maps of an earlier --out DIR run: give --out DIR')
+    import salbox.engine  # noqa: F401  (registers ResumeMapsTestLoop)
+    test_cfg = dict(cfg.get('test_cfg') or {})
+    cfg.test_cfg = dict(type='ResumeMapsTestLoop', out_dir=args.out,
+                        fp16=test_cfg.get('fp16', False))
 
 
 def main(argv=None):
@@ -39,6 +56,7 @@ def main(argv=None):
         show_dir = osp.join(cfg.work_dir, 'show')
     set_test_outputs(cfg, out_dir=args.out, show_dir=show_dir,
                      method_name=osp.splitext(osp.basename(args.config))[0])
+    reuse_written_maps(cfg, args)
     runner = build_runner(cfg)
     return runner.test()
 

@@ -12,7 +12,8 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 from salbox.apis.runner_utils import (add_runner_arguments, build_runner,  # noqa: E402
-                                      check_pretrained_weights, check_train_data, load_config,
+                                      check_pretrained_weights, check_train_data,
+                                      find_resume_checkpoint, load_config,
                                       parse_runner_arguments, run_friendly)
 from salbox.utils.errors import SalboxError  # noqa: E402
 
@@ -27,8 +28,23 @@ def parse_args(argv=None):
         'in the work dir')
     parser.add_argument('--amp', action='store_true', default=False,
                         help='enable automatic mixed precision training')
+    parser.add_argument('--sync-bn', action='store_true', default=False,
+                        help='distributed runs: convert every BatchNorm to torch SyncBatchNorm '
+                        '(cfg sync_bn=\'torch\'; needs GPUs, see docs/distributed.md)')
+    parser.add_argument('--diff-rank-seed', action='store_true', default=False,
+                        help='seed each rank with seed + rank (randomness.diff_rank_seed)')
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
+
+
+def set_distributed_options(cfg, args):
+    """``--sync-bn`` and ``--diff-rank-seed`` into the config (docs/distributed.md)."""
+    if args.sync_bn:  # converted by Runner.wrap_model in distributed runs
+        cfg.sync_bn = 'torch'
+    if args.diff_rank_seed:
+        randomness = cfg.get('randomness') or {}
+        randomness['diff_rank_seed'] = True
+        cfg.randomness = randomness
 
 
 def main(argv=None):
@@ -44,9 +60,10 @@ def main(argv=None):
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    set_distributed_options(cfg, args)
     if args.resume == 'auto':
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume

@@ -3,7 +3,9 @@ test outputs, and turning user mistakes into one clear line instead of a traceba
 import copy
 import os
 import os.path as osp
+import re
 import sys
+import zipfile
 from typing import Callable, Optional
 
 from mmengine.config import Config
@@ -96,11 +98,114 @@ def check_train_data(cfg: Config) -> None:
     DATASETS.build(copy.deepcopy(dataset_cfg))
 
 
+def resolve_dist_backend(cfg: Config) -> str:
+    """Fill in ``env_cfg.dist_cfg.backend``: ``'auto'`` (the salbox default) or unset becomes
+    ``'nccl'`` when torch sees a CUDA GPU and ``'gloo'`` otherwise. An explicit ``'nccl'``
+    without a GPU is refused in one line instead of failing inside torch.distributed."""
+    import torch
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    backend = dist_cfg.get('backend', 'auto')
+    has_cuda = torch.cuda.is_available()
+    if backend in (None, 'auto'):
+        backend = 'nccl' if has_cuda else 'gloo'
+    elif backend == 'nccl' and not has_cuda:
+        raise SalboxError("env_cfg.dist_cfg.backend='nccl' needs CUDA GPUs and torch sees none: "
+                          "use 'auto' or 'gloo' to run distributed on CPUs")
+    dist_cfg['backend'] = backend
+    return backend
+
+
+def prepare_distributed(cfg: Config) -> None:
+    """Make mmengine's distributed setup work on CPUs as well as GPUs.
+
+    mmengine 0.10.7 assumes GPUs in two places: ``init_dist`` always calls
+    ``torch.cuda.set_device`` (``mmengine/dist/utils.py``, ``_init_dist_pytorch``) and
+    ``Runner.wrap_model`` passes ``device_ids=[LOCAL_RANK]`` to DistributedDataParallel, which
+    torch refuses for a CPU module. Without CUDA this initialises the process group itself
+    (the Runner then skips ``init_dist``) and asks for a DDP wrapper with ``device_ids=None``.
+    """
+    if cfg.get('launcher', 'none') == 'none':
+        return
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+    backend = resolve_dist_backend(cfg)
+    if torch.cuda.is_available():
+        return
+    if cfg.get('sync_bn'):
+        raise SalboxError('sync_bn needs GPUs: torch DistributedDataParallel refuses '
+                          'SyncBatchNorm layers in a CPU model')
+    if cfg.launcher != 'pytorch':
+        raise SalboxError(f'--launcher {cfg.launcher} needs CUDA GPUs in mmengine 0.10.7; on '
+                          'CPUs launch with torchrun (tools/dist_train.sh, --launcher pytorch)')
+    if not dist.is_initialized():
+        kwargs = {k: v for k, v in cfg.env_cfg.dist_cfg.items() if k != 'backend'}
+        if isinstance(kwargs.get('timeout'), (int, float)):
+            kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+        dist.init_process_group(backend=backend, **kwargs)
+    wrapper = cfg.get('model_wrapper_cfg')
+    if wrapper is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    elif wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
+        wrapper.setdefault('device_ids', None)
+
+
 def build_runner(cfg: Config) -> Runner:
     from salbox.registry import RUNNERS
+    prepare_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+_CHECKPOINT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+
+
+def checkpoint_is_complete(path: str) -> bool:
+    """True when ``path`` is a whole torch zip checkpoint (its central directory, written last,
+    is present); a save cut short by a crash fails this check without reading the file."""
+    return osp.isfile(path) and zipfile.is_zipfile(path)
+
+
+def find_resume_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``tools/train.py --resume`` (no path) continues from.
+
+    The one ``work_dir/last_checkpoint`` names when it is complete; otherwise the newest
+    complete ``iter_N.pth`` / ``epoch_N.pth`` in ``work_dir``, with a warning naming the file
+    skipped. ``None`` when the work dir has no checkpoint at all (training starts afresh);
+    a one-line :class:`SalboxError` when checkpoints exist but none is complete.
+    """
+    named = None
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(marker):
+        with open(marker) as f:
+            named = f.read().strip() or None
+    if named is not None and checkpoint_is_complete(named):
+        return named
+    found = []
+    if osp.isdir(work_dir):
+        for name in os.listdir(work_dir):
+            match = _CHECKPOINT_NAME.match(name)
+            if match:
+                found.append((int(match.group(1)), osp.join(work_dir, name)))
+    found.sort(reverse=True)
+    bad = [path for _, path in found if not checkpoint_is_complete(path)]
+    if named is not None and named not in bad:
+        bad.insert(0, named)
+    for _, path in found:
+        if checkpoint_is_complete(path):
+            if bad:
+                print(f'warning: resuming from {path}: skipped {", ".join(bad)} (missing or '
+                      'truncated)', file=sys.stderr)
+            return path
+    if bad:
+        raise SalboxError(f'cannot resume: {", ".join(bad)} missing or truncated and no complete '
+                          f'checkpoint in {work_dir}')
+    return None
 
 
 def _evaluators(cfg: Config):

@@ -10,3 +10,6 @@ __all__ = [
     'PASCALSDataset', 'SODDataset', 'DUTOMRONDataset', 'SyntheticSalDataset', 'render_sample',
     'write_synthetic_folder'
 ]
+from .prior_dataset import LoadPriorMap, PackPriorInputs, PriorMapDataset  # noqa: E402
+
+__all__ += ['PriorMapDataset', 'LoadPriorMap', 'PackPriorInputs']

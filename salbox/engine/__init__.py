@@ -1,2 +1,3 @@
-"""Engine pieces registered for the Runner: hooks (and optimiser helpers when needed)."""
-from .hooks import SalVisualizationHook  # noqa: F401
+"""Engine pieces registered for the Runner: hooks, loops and crash-safe file writes."""
+from .hooks import AtomicCheckpointHook, SalVisualizationHook  # noqa: F401
+from .resume_maps_loop import ResumeMapsTestLoop  # noqa: F401

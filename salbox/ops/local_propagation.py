@@ -147,6 +147,9 @@ def local_propagation(coeffs: torch.Tensor, saliency: torch.Tensor,
     Returns:
         (B, 1, H, W), or (B, 2, H, W) for ``mode='both'``.
     """
+    if torch.onnx.is_in_onnx_export():  # standard ONNX ops (salbox/ops/onnx_propagation.py)
+        from .onnx_propagation import local_propagation_onnx
+        return local_propagation_onnx(coeffs, saliency, mode)
     window_size(coeffs, saliency)
     _check_mode(mode)
     extension = get_extension('local_propagation', coeffs.device)

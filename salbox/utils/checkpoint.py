@@ -7,6 +7,14 @@ salbox does not turn safe loading off: it adds the few types mmengine saves to t
 allow-list of safe globals (``torch.serialization.add_safe_globals``), so loading an untrusted
 file still never runs code. A user who trusts a legacy pickle may opt in with
 ``SALBOX_TRUST_CHECKPOINTS=1``, which only affects files that fail the safe load.
+
+Every checkpoint mmengine opens (``Runner`` resume and ``load_from``,
+``init_cfg=dict(type='Pretrained', checkpoint=PATH or URL)``, ``mmengine.runner.load_checkpoint``)
+goes through :func:`load_checkpoint_file`: :func:`register_safe_globals` also installs it as
+mmengine's loader for plain paths (``CheckpointLoader`` scheme ``''``) and for downloads
+(mmengine's ``load_url``, used by its http(s)://, torchvision://, open-mmlab:// and mmcls://
+loaders, is torch.hub's ``load_state_dict_from_url``, which unpickles with
+``weights_only=False``), so a refused or truncated file is reported in one line that names it.
 """
 import collections
 import os
@@ -16,7 +24,18 @@ import warnings
 import numpy as np
 import torch
 
+from .errors import SalboxError
+
 _REGISTERED = False
+
+
+class UnsafeCheckpointError(SalboxError, RuntimeError):
+    """A checkpoint needs unpickling beyond the allow-list (it could run code) and
+    ``SALBOX_TRUST_CHECKPOINTS=1`` is not set."""
+
+
+class CorruptCheckpointError(SalboxError, RuntimeError):
+    """A checkpoint file is truncated or not a torch checkpoint at all."""
 
 
 def history_buffer_getattr(owner, name: str):
@@ -60,30 +79,74 @@ def mmengine_safe_globals() -> list:
 
 
 def register_safe_globals() -> None:
-    """Add mmengine's checkpoint types to torch's safe-unpickling allow-list (idempotent)."""
+    """Add mmengine's checkpoint types to torch's safe-unpickling allow-list and make
+    :func:`load_checkpoint_file` mmengine's loader for local paths (idempotent)."""
     global _REGISTERED
-    if _REGISTERED or not hasattr(torch.serialization, 'add_safe_globals'):
+    if _REGISTERED:
         return
-    torch.serialization.add_safe_globals(mmengine_safe_globals())
+    if hasattr(torch.serialization, 'add_safe_globals'):
+        torch.serialization.add_safe_globals(mmengine_safe_globals())
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    mmengine_checkpoint.CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
+                                                         force=True)
+    # http(s)://, torchvision://, open-mmlab:// and mmcls:// all download through this name,
+    # which is torch.hub's loader with weights_only=False in torch 2.x (torch/hub.py).
+    mmengine_checkpoint.load_url = load_url
     _REGISTERED = True
+
+
+def load_url(url: str, model_dir=None, map_location=None, progress: bool = False):
+    """Download ``url`` once into torch's hub cache (``model_dir`` or
+    ``$TORCH_HOME/hub/checkpoints``) and load it with :func:`load_checkpoint_file`."""
+    from urllib.parse import urlparse
+    if model_dir is None:
+        model_dir = os.path.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    cached = os.path.join(model_dir, os.path.basename(urlparse(url).path))
+    if not os.path.isfile(cached):
+        torch.hub.download_url_to_file(url, cached, progress=progress)  # writes via a temp file
+    return load_checkpoint_file(cached, map_location=map_location)
+
+
+def load_from_local(filename: str, map_location=None):
+    """mmengine ``CheckpointLoader`` entry for plain paths (replaces mmengine's
+    ``load_from_local``, which calls ``torch.load`` without salbox's checks)."""
+    return load_checkpoint_file(os.path.expanduser(filename), map_location=map_location)
+
+
+def _refusal_reason(err: Exception) -> str:
+    """The one line of torch's weights-only refusal that says what was refused."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    for line in lines:
+        if 'GLOBAL' in line or 'Unsupported' in line or 'unsupported' in line:
+            return line
+    return lines[-1] if lines else type(err).__name__
 
 
 def load_checkpoint_file(path: str, map_location='cpu'):
     """Load a checkpoint with ``weights_only=True`` and salbox's allow-list.
 
-    Raises a ``FileNotFoundError`` naming the path when it does not exist, and a
-    ``RuntimeError`` explaining the opt-in when a file needs unsafe unpickling.
+    Raises (each a one-line message naming ``path``) a ``FileNotFoundError`` when it does not
+    exist, an :class:`UnsafeCheckpointError` explaining the opt-in when the file needs
+    unpickling beyond the allow-list (nothing from the file has run at that point), and a
+    :class:`CorruptCheckpointError` when it is truncated (e.g. a save that was killed).
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     register_safe_globals()
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # pickle.UnpicklingError and friends
+    except pickle.UnpicklingError as err:  # refused by the weights-only unpickler
         if os.environ.get('SALBOX_TRUST_CHECKPOINTS', '0') == '1':
             warnings.warn(f'{path}: loading with weights_only=False because '
                           'SALBOX_TRUST_CHECKPOINTS=1 (this can run code from the file)')
             return torch.load(path, map_location=map_location, weights_only=False)  # noqa
-        raise RuntimeError(
-            f'{path} cannot be loaded safely: {err}. If you trust this file, set '
-            'SALBOX_TRUST_CHECKPOINTS=1 to allow unsafe unpickling.') from err
+        raise UnsafeCheckpointError(
+            f'{path} cannot be loaded safely, refused by torch.load(weights_only=True): '
+            f'{_refusal_reason(err)} If you trust this file, set SALBOX_TRUST_CHECKPOINTS=1 '
+            'to allow unsafe unpickling.') from err
+    except (RuntimeError, EOFError, ValueError) as err:  # zip reader / legacy format errors
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CorruptCheckpointError(
+            f'{path} is not a complete checkpoint (truncated or corrupt; torch.load: '
+            f'{first})') from err

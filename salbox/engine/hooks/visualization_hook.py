@@ -1,59 +1,104 @@
-"""Write image | ground truth | prediction panels during testing (``tools/test.py --show-dir``)."""
-import os
+"""Draw image | ground truth | prediction panels during testing (``tools/test.py --show-dir``).
+
+The saliency counterpart of MMSegmentation's ``SegVisualizationHook``
+(``mmseg/engine/hooks/visualization_hook.py``): every ``interval``-th test sample goes through
+the Runner's visualizer (``SalLocalVisualizer`` in ``configs/_base_/default_runtime.py``). The
+image comes from the sample itself (``data_sample.ori_img``, packed by
+``PackSalInputs(keep_ori_img=True)``): no image file is read a second time.
+
+* ``out_dir`` set (``--show-dir``): panels are written as ``out_dir/<dataset>/<stem>.png``, and
+  also sent to every non-local backend of the visualizer (e.g. TensorBoard);
+* ``out_dir`` not set: panels go to every backend (``vis_data/vis_image`` for the local one).
+
+After the test loop the metrics go to the non-local backends too (mmengine's ``LoggerHook``
+writes test metrics only to the log files), so a TensorBoard run shows the test scores.
+"""
 import os.path as osp
 from typing import Optional, Sequence
 
-import cv2
 import numpy as np
 from mmengine.hooks import Hook
 
-from salbox.evaluation.functional import to_uint8
 from salbox.registry import HOOKS
 from salbox.structures import original_image
-
-
-def _gray_to_bgr(sal_map: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(to_uint8(sal_map), cv2.COLOR_GRAY2BGR)
+from salbox.utils.errors import SalboxError
 
 
 def make_panel(image_bgr: np.ndarray, prediction: np.ndarray,
                ground_truth: Optional[np.ndarray] = None) -> np.ndarray:
-    """Side by side: the image, the ground truth (when known) and the prediction."""
-    parts = [image_bgr]
-    if ground_truth is not None:
-        parts.append(_gray_to_bgr(ground_truth))
-    parts.append(_gray_to_bgr(prediction))
-    return np.concatenate(parts, axis=1)
+    """image | ground truth (when given) | prediction as one BGR array for ``cv2.imwrite``
+    (maps in [0, 1], (H, W), at the image's size). The hook itself draws through
+    :class:`~salbox.visualization.SalLocalVisualizer`; this helper stays for scripts."""
+    from salbox.visualization.visualizer import map_to_uint8
+    maps = ([] if ground_truth is None else [ground_truth]) + [prediction]
+    gray = [np.repeat(map_to_uint8(m)[..., None], 3, axis=2) for m in maps]
+    return np.concatenate([image_bgr] + gray, axis=1)
+
+
+def _original_image(sample) -> np.ndarray:
+    """The sample's original image as an RGB uint8 (H, W, 3) array (a clear error when the
+    test pipeline did not pack it)."""
+    image = original_image(sample)
+    return np.ascontiguousarray(image.detach().cpu().numpy().transpose(1, 2, 0))
 
 
 @HOOKS.register_module()
 class SalVisualizationHook(Hook):
-    """Save a panel per test image as ``out_dir/<dataset>/<stem>.png`` (every ``interval``-th)."""
+    """Send a panel of every ``interval``-th test sample through the Runner's visualizer.
 
-    def __init__(self, out_dir: str, interval: int = 1):
+    Args:
+        out_dir: folder for the panel PNGs (``tools/test.py --show-dir``); ``None``: backends.
+        interval: draw every ``interval``-th test sample (counted over the whole test run).
+        draw_gt: draw the ground truth when the sample has one.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, out_dir: Optional[str] = None, interval: int = 1, draw_gt: bool = True):
         self.out_dir = out_dir
         self.interval = max(1, int(interval))
+        self.draw_gt = draw_gt
         self._count = 0
+
+    def before_test(self, runner) -> None:
+        self._count = 0
+
+    def _remote_backends(self, visualizer):
+        """The visualizer's backends other than the local file writer (TensorBoard, ...)."""
+        from mmengine.visualization import LocalVisBackend
+        backends = getattr(visualizer, '_vis_backends', {}) or {}
+        return [b for b in backends.values() if not isinstance(b, LocalVisBackend)]
+
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        scalars = {key: float(value) for key, value in (metrics or {}).items()
+                   if isinstance(value, (int, float)) and not isinstance(value, bool)}
+        if scalars:
+            for backend in self._remote_backends(runner.visualizer):
+                backend.add_scalars({f'test/{k}': v for k, v in scalars.items()},
+                                    step=runner.iter)
 
     def after_test_iter(self, runner, batch_idx: int, data_batch=None,
                         outputs: Optional[Sequence] = None) -> None:
+        visualizer = runner.visualizer
+        if not hasattr(visualizer, 'draw_panels'):
+            raise SalboxError(f'SalVisualizationHook needs visualizer=dict(type='
+                              f"'SalLocalVisualizer') in the config, got "
+                              f'{type(visualizer).__name__}')
         for sample in outputs or []:
+            index = self._count
             self._count += 1
-            if (self._count - 1) % self.interval:
+            if index % self.interval:
                 continue
-            path = sample.metainfo.get('img_path') or f'image_{self._count - 1}'
-            # the decoded image the prediction is aligned with (PackSalInputs keep_ori_img=True)
-            image = original_image(sample).permute(1, 2, 0).cpu().numpy()[:, :, ::-1]
-            image = np.ascontiguousarray(image)
-            prediction = sample.pred_sal_map.data[0].float().cpu().numpy()
-            gt = None
-            if 'gt_sal_map' in sample:
-                gt = sample.gt_sal_map.data[0].float().cpu().numpy()
-                if gt.shape != prediction.shape:
-                    gt = None
-            if image.shape[:2] != prediction.shape:
-                image = cv2.resize(image, prediction.shape[::-1])
-            folder = osp.join(self.out_dir, sample.metainfo.get('dataset_name', 'default'))
-            os.makedirs(folder, exist_ok=True)
+            image = _original_image(sample)
+            path = sample.metainfo.get('img_path') or f'{index:06d}.png'
             stem = osp.splitext(osp.basename(path))[0]
-            cv2.imwrite(osp.join(folder, f'{stem}.png'), make_panel(image, prediction, gt))
+            dataset = sample.metainfo.get('dataset_name', 'default')
+            name = f'{dataset}_{stem}'  # flat: LocalVisBackend cannot write into subfolders
+            if self.out_dir is None:
+                visualizer.add_datasample(name, image, sample, draw_gt=self.draw_gt, step=index)
+                continue
+            out_file = osp.join(self.out_dir, dataset, f'{stem}.png')
+            drawn = visualizer.add_datasample(name, image, sample, draw_gt=self.draw_gt,
+                                              out_file=out_file, step=index)
+            for backend in self._remote_backends(visualizer):
+                backend.add_image(name, drawn, index)

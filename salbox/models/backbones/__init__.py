@@ -10,3 +10,7 @@ __all__ += ['EfficientNetLite']
 from .vgg import VGG  # noqa: E402
 
 __all__ += ['VGG']
+
+from .mobilenet_v2 import MobileNetV2  # noqa: E402
+
+__all__ += ['MobileNetV2']

@@ -1,0 +1,195 @@
+"""Label-free fitting of :class:`MIRelationNet` on (image, prior) pairs, and checkpoints.
+
+The recipe of Chen et al., AAAI 2020, Sec. 5.3 and the official ``MIOperator``
+(``ouc-ocean-group/LDPS`` at 81a609d, ``lib/operators/mi_operator.py``, ``lib/cfg.py``): SGD,
+momentum 0.9, weight decay 5e-3, learning rate 5e-4 for the backbone and 10x (5e-3) for the rest,
+polynomial decay (power 0.9) over the iterations, one image per iteration. No ground truth is
+ever involved: the only inputs are images and prior maps.
+
+The per-image online mode (Sec. 5.4, the comparison with DenseCRF: "we also initialize our model
+for each image ... learning rate and training iteration steps is set to 0.2 and 10") is
+:func:`promote_online`. The released code has no online mode; choices (documented in
+``configs/mi_promoter/README.md``): the backbone is frozen (its features computed once), the
+ASPP, transformers and discriminator are re-initialised for every image (fixed seed) and trained
+with SGD at lr 0.2, momentum 0.9, no weight decay; BatchNorm uses the image's own statistics at
+the final prediction (10 steps cannot estimate running statistics).
+"""
+import copy
+import random
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.config import Config
+
+from salbox.registry import MODELS
+from salbox.utils.checkpoint import load_checkpoint_file
+from salbox.utils.errors import SalboxError
+from .mi_relation_net import MIRelationNet
+
+PairGetter = Callable[[int], Tuple[torch.Tensor, torch.Tensor]]
+
+# The LDPS model as the official code builds it (MobileNetV2 taps 0/3/13/17, ImageNet mean/std).
+DEFAULT_PROMOTER = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'))
+
+
+def build_promoter(cfg: Optional[dict] = None, init_weights: bool = False) -> MIRelationNet:
+    """Build the promoter (default: the LDPS MobileNetV2 model); ``init_weights`` runs the
+    ``init_cfg`` (e.g. ImageNet weights for the backbone)."""
+    cfg = copy.deepcopy(dict(cfg or DEFAULT_PROMOTER))
+    model = MODELS.build(cfg)
+    if init_weights and 'init_cfg' in repr(cfg):  # mmengine logs every weight otherwise
+        model.init_weights()
+    return model
+
+
+def build_optimizer(model: MIRelationNet, lr: float = 5e-3, backbone_lr_mult: float = 0.1,
+                    momentum: float = 0.9, weight_decay: float = 5e-3) -> torch.optim.SGD:
+    """Two groups as ``MIOperator``: backbone at ``lr * backbone_lr_mult``, the rest at ``lr``."""
+    backbone = [p for p in model.backbone.parameters() if p.requires_grad]
+    ids = {id(p) for p in model.backbone.parameters()}
+    rest = [p for p in model.parameters() if id(p) not in ids and p.requires_grad]
+    groups = [dict(params=rest, lr=lr)]
+    if backbone and backbone_lr_mult > 0:
+        groups.append(dict(params=backbone, lr=lr * backbone_lr_mult))
+    return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+
+def poly_lambda(iters: int, power: float = 0.9) -> Callable[[int], float]:
+    """``(1 - step / iters) ** power`` (the official ``PolyLR``)."""
+    return lambda step: max(0.0, 1.0 - step / max(iters, 1)) ** power
+
+
+def usable(prior: torch.Tensor, model: MIRelationNet) -> bool:
+    """The official data filter (``SaliencyDataset._prior_check``): a prior is used for training
+    only if it has an anchor pixel (max >= theta_fg) and a negative pixel (min <= theta_abg)."""
+    return bool(prior.max() >= model.theta_fg) and bool(prior.min() <= model.theta_abg)
+
+
+def fit_label_free(model: MIRelationNet, get_pair: PairGetter, indices: Sequence[int],
+                   iters: int, lr: float = 5e-3, backbone_lr_mult: float = 0.1,
+                   momentum: float = 0.9, weight_decay: float = 5e-3, seed: int = 0,
+                   progress: Optional[Callable[[int, float], None]] = None) -> List[float]:
+    """Fit ``model`` for ``iters`` iterations of one (image, prior) pair each, drawn in a
+    seeded random order from ``indices``. ``get_pair(i)`` returns (uint8 RGB (3, H, W), prior
+    (1, H, W) in [0, 1]). Returns the loss of every iteration; leaves the model in eval mode."""
+    if not indices:
+        raise SalboxError('no usable (image, prior) pair to fit the promoter on: every prior '
+                          f'lacks a pixel >= theta_fg={model.theta_fg} or <= '
+                          f'theta_abg={model.theta_abg}')
+    rng = random.Random(seed)
+    torch.manual_seed(seed)
+    optimizer = build_optimizer(model, lr, backbone_lr_mult, momentum, weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, poly_lambda(iters))
+    model.train()
+    order: List[int] = []
+    losses = []
+    for step in range(iters):
+        if not order:
+            order = list(indices)
+            rng.shuffle(order)
+        image, prior = get_pair(order.pop())
+        device = model.aspp.fuse.conv.weight.device
+        loss = model.loss_from_tensors(model.normalise_rgb(image),
+                                       prior[None].to(device, torch.float32))['loss_mi']
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        losses.append(float(loss.detach()))
+        if progress is not None:
+            progress(step, losses[-1])
+    return losses
+
+
+def _reset_head(model: MIRelationNet, seed: int) -> None:
+    torch.manual_seed(seed)
+    for module in (model.aspp, model.certain_transformer, model.all_transformer,
+                   model.discriminator):
+        for m in module.modules():
+            if hasattr(m, 'reset_parameters') and m is not module:
+                m.reset_parameters()
+
+
+def promote_online(template: MIRelationNet, image: torch.Tensor, prior: torch.Tensor,
+                   iters: int = 10, lr: float = 0.2, momentum: float = 0.9,
+                   seed: int = 0) -> Tuple[torch.Tensor, bool]:
+    """Fit a fresh relation head to one image and promote its prior (Sec. 5.4 online mode).
+
+    ``template`` provides the backbone (frozen) and the architecture; it is not modified.
+    Returns ((1, H, W) map, has_anchor); an image without an anchor keeps its prior."""
+    model = copy.deepcopy(template)
+    _reset_head(model, seed)
+    device = model.aspp.fuse.conv.weight.device
+    prior_b = prior[None].to(device, torch.float32)
+    inputs = model.normalise_rgb(image)
+    size = model.network_size(inputs.shape[-2:])
+    net_inputs, net_prior = model._resize(inputs, size), model._resize(prior_b, size)
+    if not bool(net_prior.max() >= model.theta_fg):
+        return prior.clone(), False
+    model.backbone.eval()
+    with torch.no_grad():
+        taps = model.backbone(net_inputs)
+    params = [p for n, p in model.named_parameters() if not n.startswith('backbone.')]
+    optimizer = torch.optim.SGD(params, lr=lr, momentum=momentum)
+    model.train()
+    model.backbone.eval()
+    for _ in range(iters):
+        loss = model.loss_from_tensors(net_inputs, net_prior,
+                                       features=model.head_features(taps))['loss_mi']
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():  # BN on this image's own statistics (train mode), see module doc
+        model.random_pair_order = False
+        out, has = model.promote_tensors(net_inputs, prior_b, features=model.head_features(taps))
+    return out[0], bool(has[0])
+
+
+# ------------------------------------------------------------------------------ checkpoints
+def save_promoter(model: MIRelationNet, path: str, model_cfg: dict, meta: Optional[dict] = None
+                  ) -> str:
+    """A plain checkpoint (``state_dict`` + ``meta.promoter_cfg``) that loads with
+    ``weights_only=True`` and rebuilds the model without a config file."""
+    meta = dict(meta or {})
+    meta['promoter_cfg'] = copy.deepcopy(dict(model_cfg))
+    torch.save(dict(state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
+                    meta=meta), path)
+    return path
+
+
+def _without_pretrained(cfg):
+    """Drop nested ``init_cfg`` (ImageNet weights): the checkpoint holds every weight."""
+    if isinstance(cfg, dict):
+        return {k: _without_pretrained(v) for k, v in cfg.items() if k != 'init_cfg'}
+    if isinstance(cfg, (list, tuple)):
+        return type(cfg)(_without_pretrained(v) for v in cfg)
+    return cfg
+
+
+def _strip_prefix(state_dict: dict) -> dict:
+    """Accept a bare promoter state dict or one saved inside a runner (``model.*`` keys are
+    already bare for ``MIRelationNet`` trained by tools/train.py)."""
+    return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state_dict.items()}
+
+
+def load_promoter(path: str, model_cfg: Optional[dict] = None) -> MIRelationNet:
+    """Build the promoter from ``model_cfg``, the checkpoint's ``meta.promoter_cfg``
+    (tools/promote.py), its ``meta.cfg`` (tools/train.py) or the default LDPS model, and load
+    its weights (every model key must be present); errors name the file."""
+    try:
+        ckpt = load_checkpoint_file(path)
+    except FileNotFoundError:
+        raise SalboxError(f'MI promoter checkpoint not found: {path}') from None
+    meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
+    cfg = model_cfg or (meta.get('promoter_cfg') if isinstance(meta, dict) else None)
+    if cfg is None and isinstance(meta, dict) and isinstance(meta.get('cfg'), str):
+        # A checkpoint of tools/train.py: mmengine stores the whole config as text.
+        cfg = Config.fromstring(meta['cfg'], file_format='.py').model.to_dict()
+    model = build_promoter(_without_pretrained(cfg or DEFAULT_PROMOTER))
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
+    result = model.load_state_dict(_strip_prefix(state), strict=False)
+    if result.missing_keys:
+        raise SalboxError(f'{path} does not match the promoter model: '
+                          f'{len(result.missing_keys)} missing keys (e.g. '
+                          f'{result.missing_keys[0]}); pass the model config it was trained with')
+    return model.eval()

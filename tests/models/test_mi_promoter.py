@@ -1,0 +1,270 @@
+"""MI promoter (LDPS): formulas, the label-free fit on corrupted priors, no ground truth read,
+the no-anchor fallback, the post-processor chain with DenseCRF, online mode, tool errors."""
+import importlib.util
+import os.path as osp
+import shutil
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+import py_sod_metrics as sod
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+
+import salbox.datasets.prior_dataset as prior_dataset
+from salbox.datasets.prior_dataset import PriorMapDataset, corrupt_prior
+from salbox.datasets.synthetic import render_sample
+from salbox.models.promoters import (MIPromoter, build_promoter, confidence_merge,
+                                     foreground_anchor, minmax_normalise, pair_targets,
+                                     promote_online, save_promoter)
+from salbox.registry import MODELS
+from salbox.structures import SalDataSample
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+SMALL = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2', out_indices=(0, 3)),
+             test_bn_stats='image')
+
+
+def load_tool():
+    spec = importlib.util.spec_from_file_location('promote_tool', osp.join(REPO, 'tools',
+                                                                           'promote.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_set(root, num, size, seed=5):
+    """images/, priors/ (corrupted masks) and masks/ of ``num`` synthetic samples."""
+    for sub in ('images', 'priors', 'masks'):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    masks = {}
+    for i in range(num):
+        img, mask = render_sample(i, seed=seed, img_size=(size, size))
+        stem = f'{i:03d}'
+        cv2.imwrite(str(root / 'images' / f'{stem}.jpg'), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        cv2.imwrite(str(root / 'masks' / f'{stem}.png'), mask)
+        prior = corrupt_prior(mask, seed=i)
+        cv2.imwrite(str(root / 'priors' / f'{stem}.png'), np.rint(prior * 255).astype(np.uint8))
+        masks[stem] = mask
+    return masks
+
+
+def scores(folder, masks):
+    mae, fm = sod.MAE(), sod.Fmeasure()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        for stem, mask in masks.items():
+            pred = cv2.imread(str(folder / f'{stem}.png'), cv2.IMREAD_GRAYSCALE)
+            mae.step(pred, mask)
+            fm.step(pred, mask)
+        return mae.get_results()['mae'], float(fm.get_results()['fm']['curve'].max())
+
+
+# ------------------------------------------------------------------------------ formulas
+def test_anchor_is_prior_weighted_mean_over_fg_mask():
+    feats = torch.arange(2 * 3 * 4, dtype=torch.float32).view(1, 2, 3, 4)
+    prior = torch.tensor([[0.95, 0.2, 0.91, 0.0], [0.5, 1.0, 0.89, 0.3], [0.0] * 4]).view(
+        1, 1, 3, 4)
+    anchor, has = foreground_anchor(feats, prior, 0.9)
+    f = feats[0].reshape(2, -1).numpy()
+    s = prior.flatten().numpy()
+    sel = s >= 0.9  # pixels 0, 2, 5
+    expected = (f[:, sel] * s[sel]).sum(1) / s[sel].sum()
+    assert has.tolist() == [True]
+    np.testing.assert_allclose(anchor[0].numpy(), expected, rtol=1e-6)
+
+
+def test_targets_merge_and_guards():
+    prior = torch.tensor([0.85, 0.8, 0.5, 0.3, 0.1]).view(1, 1, 1, 5)
+    target, valid = pair_targets(prior, 0.8, 0.3)
+    assert target.flatten().tolist() == [1, 1, 0, 0, 0]
+    assert valid.flatten().tolist() == [1, 1, 0, 1, 1]
+    relation = torch.tensor([0.1, 0.3, 0.95, 0.5, 0.9])
+    prior = torch.tensor([0.8, 0.7, 0.2, 0.5, 0.1])
+    # Eq. 10-11: confidence max(s, 1-s); the prior wins ties (0.3 vs 0.7, 0.5 vs 0.5).
+    assert confidence_merge(relation, prior).tolist() == pytest.approx(
+        [0.1, 0.7, 0.95, 0.5, 0.1])
+    flat = torch.full((1, 1, 4, 4), 0.4)
+    assert torch.equal(minmax_normalise(flat), flat)
+    anchor, has = foreground_anchor(torch.randn(1, 3, 4, 4), torch.full((1, 1, 4, 4), 0.5))
+    assert not bool(has[0]) and torch.isfinite(anchor).all()
+
+
+def test_discriminator_depths_and_loss_without_anchor_is_finite():
+    for layers, convs in ((2, 2), (5, 5)):
+        cfg = dict(SMALL, discriminator_layers=layers)
+        model = build_promoter(cfg)
+        assert sum(isinstance(m, torch.nn.Conv2d) for m in model.discriminator) == convs
+    model.train()
+    loss = model.loss_from_tensors(torch.randn(1, 3, 32, 32), torch.full((1, 1, 32, 32), 0.5))
+    assert float(loss['loss_mi'].detach()) == 0.0
+    loss['loss_mi'].backward()  # still differentiable
+
+
+# ------------------------------------------------------------------------------ learning
+def test_label_free_fit_improves_corrupted_priors_without_reading_masks(tmp_path, monkeypatch):
+    """Priors with blurred edges, holes and false blobs; the masks are deleted from disk before
+    the fit, and every file the data code opens is recorded: none is a mask."""
+    masks = write_set(tmp_path, num=8, size=64)
+    prior_mae, prior_f = scores(tmp_path / 'priors', masks)
+    shutil.rmtree(tmp_path / 'masks')
+    opened = []
+    real_read = prior_dataset.read_image_file
+
+    def spy(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_read(path, *args, **kwargs)
+    monkeypatch.setattr(prior_dataset, 'read_image_file', spy)
+    config = tmp_path / 'promoter.py'
+    config.write_text(f'model = {SMALL!r}\n'
+                      'promote_cfg = dict(lr=1e-2, backbone_lr_mult=1.0, seed=0)\n')
+    out = tmp_path / 'out'
+    load_tool().main([str(config), '--images', str(tmp_path / 'images'), '--priors',
+                      str(tmp_path / 'priors'), '--out', str(out), '--fit-iters', '40'])
+    assert opened and not any('masks' in p for p in opened)
+    assert osp.isfile(out / 'promoter.pth')
+    mae, max_f = scores(out, masks)
+    assert mae < prior_mae - 0.01, (prior_mae, mae)
+    assert max_f > prior_f + 0.02, (prior_f, max_f)
+
+
+def test_prior_dataset_never_lists_ground_truth(tmp_path):
+    init_default_scope('salbox')
+    write_set(tmp_path, num=2, size=32)
+    pipeline = [dict(type='LoadSalImageFromFile'), dict(type='LoadPriorMap'),
+                dict(type='PackPriorInputs')]
+    ds = PriorMapDataset(data_root=str(tmp_path),
+                         data_prefix=dict(img_path='images', prior_path='priors'),
+                         pipeline=pipeline)
+    infos = [ds.get_data_info(i) for i in range(len(ds))]
+    assert len(infos) == 2 and all('gt_path' not in info and 'prior_path' in info
+                                   for info in infos)
+    item = ds[0]
+    assert 'gt_sal_map' not in item['data_samples']
+    assert item['data_samples'].prior_sal_map.data.shape == (1, 32, 32)
+    model = build_promoter(SMALL).train()
+    data = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                        data_samples=[item['data_samples']]), True)
+    assert torch.isfinite(model(**data, mode='loss')['loss_mi'])
+    with pytest.raises(ValueError, match='evaluation sets only'):
+        PriorMapDataset(data_root=str(tmp_path), data_prefix=dict(img_path='images',
+                        prior_path='priors'), gt_dir='masks')
+
+
+# ------------------------------------------------------------------------------ inference
+@pytest.fixture(scope='module')
+def promoter_ckpt(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('promoter') / 'promoter.pth')
+    torch.manual_seed(0)
+    return save_promoter(build_promoter(SMALL), path, SMALL)
+
+
+def test_no_anchor_map_is_kept_with_a_warning(promoter_ckpt):
+    post = MIPromoter(checkpoint=promoter_ckpt)
+    image = torch.randint(0, 256, (3, 40, 48), dtype=torch.uint8)
+    weak = torch.rand(1, 40, 48) * 0.85  # nothing reaches theta_fg = 0.9
+    with pytest.warns(UserWarning, match='theta_fg'):
+        out = post(image, weak)
+    assert torch.equal(out, weak) and post.num_no_anchor == 1
+    strong = weak.clone()
+    strong[:, 10:20, 10:20] = 1.0
+    out = post(image, strong)
+    assert torch.isfinite(out).all() and out.min() == 0 and out.max() == 1
+    assert post.num_no_anchor == 1
+
+
+def test_r3net_promoter_densecrf_chain_from_config(promoter_ckpt):
+    from salbox.models.postprocessors import DenseCRF
+    cfg = Config.fromfile(osp.join(REPO, 'configs/mi_promoter/'
+                                   'r3net_resnet18_mi-promoter_densecrf_synthetic.py'))
+    cfg.model.postprocessors[0].checkpoint = promoter_ckpt
+    assert [p['type'] for p in cfg.model.postprocessors] == ['MIPromoter', 'DenseCRF']
+    model = MODELS.build(cfg.model).eval()
+    img, mask = render_sample(0, seed=3, img_size=(64, 64))
+    inputs = model.data_preprocessor(dict(inputs=[torch.from_numpy(img.transpose(2, 0, 1)
+                                                                   .copy())]))['inputs']
+    # An untrained R3Net is never confident; give it a map with an anchor (the chain is tested).
+    logits = (torch.from_numpy(mask).float()[None, None] / 255 - 0.4) * 12
+    model.final_logits = lambda *args, **kwargs: logits
+    rgb = torch.from_numpy(img[:, :, ::-1].transpose(2, 0, 1).copy())
+    sample = SalDataSample(metainfo=dict(ori_shape=(64, 64), img_shape=(64, 64)))
+    sample.ori_img = PixelData(data=rgb)
+    with torch.no_grad():
+        sample = model.predict(inputs, [sample])[0]
+    raw = logits[0].sigmoid()
+    pred = sample.pred_sal_map.data
+    promoted = model.postprocessors[0](rgb, raw)
+    assert not torch.equal(promoted, raw)
+    expected = DenseCRF()(rgb, promoted)
+    assert pred.shape == (1, 64, 64) and torch.isfinite(pred).all()
+    torch.testing.assert_close(pred, expected, atol=1 / 255 + 1e-6, rtol=0)
+    # After DenseCRF is allowed too.
+    after = MIPromoter(checkpoint=promoter_ckpt)(rgb, DenseCRF()(rgb, raw))
+    assert after.shape == (1, 64, 64) and torch.isfinite(after).all()
+
+
+def test_online_mode_fits_a_fresh_head_per_image(promoter_ckpt):
+    post = MIPromoter(checkpoint=promoter_ckpt, online=True, online_iters=3)
+    before = {k: v.clone() for k, v in post.model.state_dict().items()}
+    img, mask = render_sample(1, seed=5, img_size=(48, 48))
+    prior = torch.from_numpy(corrupt_prior(mask, seed=1))[None]
+    rgb = torch.from_numpy(img[:, :, ::-1].transpose(2, 0, 1).copy())
+    out = post(rgb, prior)
+    assert out.shape == (1, 48, 48) and torch.isfinite(out).all()
+    assert not torch.equal(out, prior)
+    after = post.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)  # the template is untouched
+    out2, has = promote_online(post.model, rgb, prior, iters=3)
+    torch.testing.assert_close(out2, out)  # seeded: the same fresh head every time
+
+
+# ------------------------------------------------------------------------------ tool errors
+def test_tool_lists_missing_and_mismatched_priors(tmp_path, promoter_ckpt, capsys):
+    write_set(tmp_path, num=4, size=32)
+    (tmp_path / 'priors' / '001.png').unlink()
+    cv2.imwrite(str(tmp_path / 'priors' / '002.png'), np.zeros((20, 32), np.uint8))
+    config = tmp_path / 'promoter.py'
+    config.write_text(f'model = {SMALL!r}\n')
+    args = [str(config), '--images', str(tmp_path / 'images'), '--priors',
+            str(tmp_path / 'priors'), '--out', str(tmp_path / 'out'),
+            '--checkpoint', promoter_ckpt]
+    tool = load_tool()
+    with pytest.raises(SystemExit) as exc:
+        tool.main(args)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert '001.jpg' in err and '002.png 32x20 vs 002.jpg 32x32' in err
+    assert not (tmp_path / 'out' / '000.png').exists()  # nothing was done halfway
+    tool.main(args + ['--skip-missing'])
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['000.png', '003.png']
+
+
+def test_priors_from_a_frozen_detector_on_the_fly(tmp_path):
+    init_default_scope('salbox')
+    write_set(tmp_path, num=1, size=48)
+    detector = dict(config=osp.join(REPO, 'configs/r3net/r3net_resnet18_synthetic.py'),
+                    checkpoint=None)
+    pipeline = [dict(type='LoadSalImageFromFile'), dict(type='LoadPriorMap'),
+                dict(type='PackPriorInputs')]
+    ds = PriorMapDataset(data_root=str(tmp_path), data_prefix=dict(img_path='images'),
+                         prior_detector=detector, pipeline=pipeline)
+    assert len(ds) == 1
+    info = ds.get_data_info(0)
+    assert info['img_path'] == str(tmp_path / 'images' / '000.jpg') and 'prior_path' not in info
+    prior = ds[0]['data_samples'].prior_sal_map.data
+    assert prior.shape == (1, 48, 48) and 0 <= float(prior.min()) <= float(prior.max()) <= 1
+
+
+@pytest.mark.parametrize('name', ['mi_promoter_mobilenetv2_duts-te_picanet.py',
+                                  'mi_promoter_mobilenetv2_synthetic.py',
+                                  'mi_promoter_efficientnet-lite0_224.py'])
+def test_promoter_configs_build(name):
+    cfg = Config.fromfile(osp.join(REPO, 'configs/mi_promoter', name))
+    model = build_promoter(cfg.model.to_dict())  # init_cfg is not run here
+    assert model.aspp.reduce[0].conv.in_channels == 472 or 'synthetic' in name
+    assert 'gt_dir' not in cfg.train_dataloader.dataset
+    assert cfg.val_dataloader.dataset.test_mode
+    assert cfg.default_hooks.checkpoint.save_best == 'maxF'

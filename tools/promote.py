@@ -1,0 +1,174 @@
+"""Promote a folder of another method's saliency maps with the MI promoter (LDPS).
+
+    python tools/promote.py CONFIG --images IMG_DIR --priors MAP_DIR --out OUT_DIR \\
+        [--checkpoint CKPT | --fit-iters N] [--online] [--stems FILE]
+
+Writes ``OUT_DIR/<stem>.png`` for every image that has a prior map ``MAP_DIR/<stem>.png``.
+Without ``--checkpoint`` the promoter is first fitted, label-free, on these same images and
+priors (the paper's protocol: Chen et al., AAAI 2020, Sec. 5.3 trains on the DUTS-TE images'
+PiCANet priors without their ground truth) and saved to ``--save-checkpoint`` (default
+``OUT_DIR/promoter.pth``). ``--online`` instead fits a fresh relation head to every image
+(Sec. 5.4: 10 iterations at lr 0.2). No ground-truth file is ever opened.
+
+Every image and prior is checked before any work: missing priors, priors of another size and
+unreadable files are listed by name, and the run stops (exit code 2) unless ``--skip-missing``
+(promote the complete pairs) or ``--resize-priors`` (resize priors to their image, as the
+official loader does) is given. Maps without any pixel >= theta_fg keep their prior; they are
+counted and named in a warning at the end.
+
+CONFIG is a ``configs/mi_promoter/*.py`` file: its ``model`` (an ``MIRelationNet``) and its
+``promote_cfg`` (fitting schedule: ``fit_iters``, ``lr``, ``backbone_lr_mult``, ``momentum``,
+``weight_decay``, ``online_iters``, ``online_lr``).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from salbox.apis.runner_utils import run_friendly  # noqa: E402
+from salbox.datasets.prior_dataset import pair_images_and_priors, read_pair  # noqa: E402
+from salbox.evaluation import write_map  # noqa: E402
+from salbox.models.promoters import (build_promoter, fit_label_free, load_promoter,  # noqa
+                                     promote_online, save_promoter)
+from salbox.models.promoters.fitting import usable  # noqa: E402
+from salbox.utils.errors import SalboxError  # noqa: E402
+
+DEFAULT_PROMOTE_CFG = dict(fit_iters=1000, lr=5e-3, backbone_lr_mult=0.1, momentum=0.9,
+                           weight_decay=5e-3, online_iters=10, online_lr=0.2, seed=0)
+MAX_LISTED = 20
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config', help='an MI promoter config (configs/mi_promoter/*.py)')
+    parser.add_argument('--images', required=True, help='folder of images')
+    parser.add_argument('--priors', required=True, help='folder of prior maps (<stem>.png)')
+    parser.add_argument('--out', required=True, help='folder for the promoted maps')
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument('--checkpoint', help='a fitted promoter (skips fitting)')
+    group.add_argument('--fit-iters', type=int,
+                       help='label-free fitting iterations (default: the config\'s fit_iters)')
+    parser.add_argument('--online', action='store_true',
+                        help='fit a fresh relation head to each image instead (paper Sec. 5.4)')
+    parser.add_argument('--save-checkpoint', help='where the fitted promoter goes '
+                        '(default: OUT/promoter.pth)')
+    parser.add_argument('--stems', help='text file of the stems to use (default: all images)')
+    parser.add_argument('--prior-suffix', default='.png')
+    parser.add_argument('--skip-missing', action='store_true',
+                        help='promote the complete pairs when some priors are missing/mismatched')
+    parser.add_argument('--resize-priors', action='store_true',
+                        help='resize priors whose size differs from their image')
+    parser.add_argument('--device', default='cpu')
+    return parser.parse_args(argv)
+
+
+def _report(problems: dict) -> str:
+    lines = []
+    for kind, names in problems.items():
+        shown = names[:MAX_LISTED]
+        more = f' ... and {len(names) - MAX_LISTED} more' if len(names) > MAX_LISTED else ''
+        lines.append(f'{len(names)} {kind}: ' + ', '.join(shown) + more)
+    return '\n  '.join(lines)
+
+
+def collect_pairs(args):
+    stems = None
+    if args.stems:
+        if not osp.isfile(args.stems):
+            raise SalboxError(f'stems file not found: {args.stems}')
+        with open(args.stems, encoding='utf-8') as f:
+            stems = [osp.splitext(osp.basename(line.strip()))[0] for line in f if line.strip()]
+    pairs, problems = pair_images_and_priors(args.images, args.priors,
+                                             prior_suffix=args.prior_suffix, stems=stems,
+                                             check_sizes=not args.resize_priors)
+    if stems is None:  # maps without an image are harmless extras
+        problems.pop('missing image', None)
+    if problems:
+        message = 'problems with the inputs:\n  ' + _report(problems)
+        if not args.skip_missing or not pairs:
+            print(message + '\n(--skip-missing promotes the complete pairs, --resize-priors '
+                  'resizes priors to their image)', file=sys.stderr)
+            sys.exit(2)
+        print(message + f'\ncontinuing with the {len(pairs)} complete pairs', file=sys.stderr)
+    if not pairs:
+        raise SalboxError(f'no image of {args.images} has a prior in {args.priors}')
+    return pairs
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.config):
+        raise SalboxError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    promote_cfg = dict(DEFAULT_PROMOTE_CFG, **cfg.get('promote_cfg', {}))
+    pairs = collect_pairs(args)
+    os.makedirs(args.out, exist_ok=True)
+
+    def get_pair(i):
+        _, img_path, prior_path = pairs[i]
+        return read_pair(img_path, prior_path, resize_prior=args.resize_priors)
+
+    model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(cfg.model)
+    if args.checkpoint:
+        model = load_promoter(args.checkpoint, None)
+    else:
+        model = build_promoter(model_cfg, init_weights=True)
+    model = model.to(args.device)
+
+    if not args.checkpoint and not args.online:
+        iters = args.fit_iters if args.fit_iters is not None else int(promote_cfg['fit_iters'])
+        indices = [i for i in range(len(pairs)) if usable(get_pair(i)[1], model)]
+        print(f'fitting the promoter label-free: {iters} iterations on {len(indices)} of '
+              f'{len(pairs)} images (the others lack a pixel >= theta_fg or <= theta_abg)')
+        start = time.time()
+        bar = tqdm(total=iters, desc='fit', unit='it')
+
+        def progress(step, loss):
+            bar.update(1)
+            if step % 10 == 0:
+                bar.set_postfix(loss=f'{loss:.4f}')
+        fit_label_free(model, get_pair, indices, iters, lr=promote_cfg['lr'],
+                       backbone_lr_mult=promote_cfg['backbone_lr_mult'],
+                       momentum=promote_cfg['momentum'],
+                       weight_decay=promote_cfg['weight_decay'], seed=promote_cfg['seed'],
+                       progress=progress)
+        bar.close()
+        ckpt = args.save_checkpoint or osp.join(args.out, 'promoter.pth')
+        save_promoter(model, ckpt, model_cfg,
+                      meta=dict(fit_iters=iters, fit_seconds=round(time.time() - start, 1),
+                                images=args.images, priors=args.priors))
+        print(f'fitted in {time.time() - start:.0f} s; checkpoint: {ckpt}')
+
+    model.eval()
+    no_anchor = []
+    for i in tqdm(range(len(pairs)), desc='promote', unit='img'):
+        stem = pairs[i][0]
+        image, prior = get_pair(i)
+        if args.online:
+            with torch.enable_grad():
+                out, has_anchor = promote_online(model, image, prior,
+                                                 int(promote_cfg['online_iters']),
+                                                 float(promote_cfg['online_lr']),
+                                                 seed=int(promote_cfg['seed']))
+        else:
+            out, has_anchor = model.promote(image, prior)
+        if not has_anchor:
+            no_anchor.append(stem)
+            out = prior
+        write_map(osp.join(args.out, stem + '.png'), out[0].cpu().numpy())
+    print(f'{len(pairs)} promoted maps written to {args.out}')
+    if no_anchor:
+        print(f'warning: {len(no_anchor)} map(s) have no pixel >= theta_fg={model.theta_fg} and '
+              'were kept as they are: ' + ', '.join(no_anchor[:MAX_LISTED])
+              + (' ...' if len(no_anchor) > MAX_LISTED else ''), file=sys.stderr)
+
+
+if __name__ == '__main__':
+    run_friendly(main)
