@@ -18,7 +18,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs/r3net/r3net_resnet18_synthetic.py')
 # Constructor arguments for backbones without usable defaults (smallest variant).
 BACKBONE_ARGS = {'ResNet': dict(depth=18), 'ResNeXt': dict(depth=50),
-                 'RecurrentResNet': dict(depth=18)}
+                 'RecurrentResNet': dict(depth=18),
+                 'VGG': dict(depth=11, with_bn=True, widths=(8, 8, 16, 16, 16))}
 
 
 def _train_tool():

@@ -7,6 +7,10 @@ __all__ += ['RecurrentResNet']
 from .efficientnet_lite import EfficientNetLite  # noqa: E402
 
 __all__ += ['EfficientNetLite']
+from .vgg import VGG  # noqa: E402
+
+__all__ += ['VGG']
+
 from .mobilenet_v2 import MobileNetV2  # noqa: E402
 
 __all__ += ['MobileNetV2']

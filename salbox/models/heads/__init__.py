@@ -4,3 +4,6 @@ __all__ = ['R3NetHead']
 from .rln_head import RLNHead  # noqa: E402
 
 __all__ += ['RLNHead']
+from .arn_head import ARNHead  # noqa: E402
+
+__all__ += ['ARNHead']

@@ -1,5 +1,5 @@
 """R3Net's low-level (L) and high-level (H) feature integration."""
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +34,10 @@ class R3NetNeck(BaseModule):
         low_indices, high_indices: which backbone outputs form L and H (official: F1-F3, F4-F5).
         aspp: end H with ASPP (official). With ``False`` H ends with a CBP 1x1 like L, i.e. the
             paper's Eq. 3 "three conv layers, each followed by PReLU" (chosen).
+        low_size_index: position in ``in_channels`` of the feature whose size L (and so H) takes;
+            default ``low_indices[0]`` (ResNeXt's stride-4 F1). VGG-16 (R3Net-V) taps
+            conv1_2 .. conv5_3 at strides 1-16, so its stride-4 conv3_3 is index 2 ("a quarter of
+            the size of the input image", paper §2.1).
     Returns:
         ``(low, high)``, both (N, channels, H/4, W/4) for a stride-4 F1.
     """
@@ -45,6 +49,7 @@ class R3NetNeck(BaseModule):
                  high_indices: Sequence[int] = (3, 4),
                  aspp: bool = True,
                  align_corners: bool = True,
+                 low_size_index: Optional[int] = None,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         self.in_channels = tuple(in_channels)
@@ -56,6 +61,10 @@ class R3NetNeck(BaseModule):
         self.high_indices = tuple(high_indices)
         self.channels = channels
         self.align_corners = align_corners
+        self.low_size_index = self.low_indices[0] if low_size_index is None else low_size_index
+        if not 0 <= self.low_size_index < len(self.in_channels):
+            raise ValueError(f'R3NetNeck: low_size_index={low_size_index} is not a position in '
+                             f'in_channels={self.in_channels}')
 
         low_in = sum(self.in_channels[i] for i in self.low_indices)
         high_in = sum(self.in_channels[i] for i in self.high_indices)
@@ -70,8 +79,9 @@ class R3NetNeck(BaseModule):
             ConvBNPReLU(channels, channels, 3),
             last_high)
 
-    def _concat(self, inputs: Sequence[torch.Tensor], indices: Sequence[int]) -> torch.Tensor:
-        size = inputs[indices[0]].shape[-2:]
+    def _concat(self, inputs: Sequence[torch.Tensor], indices: Sequence[int],
+                size=None) -> torch.Tensor:
+        size = inputs[indices[0]].shape[-2:] if size is None else size
         feats: List[torch.Tensor] = [_resize_to(inputs[i], size, self.align_corners)
                                      for i in indices]
         return torch.cat(feats, dim=1)
@@ -80,7 +90,8 @@ class R3NetNeck(BaseModule):
         if len(inputs) != len(self.in_channels):
             raise ValueError(f'R3NetNeck expects {len(self.in_channels)} backbone outputs '
                              f'(in_channels={self.in_channels}), got {len(inputs)}')
-        low = self.reduce_low(self._concat(inputs, self.low_indices))
+        low = self.reduce_low(self._concat(inputs, self.low_indices,
+                                           inputs[self.low_size_index].shape[-2:]))
         high = self.reduce_high(self._concat(inputs, self.high_indices))
         high = _resize_to(high, low.shape[-2:], self.align_corners)
         return low, high
