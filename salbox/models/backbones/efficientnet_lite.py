@@ -28,12 +28,12 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from mmengine.runner import CheckpointLoader
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
+from .base import FreezableBackbone
 from salbox.utils.errors import SalboxError
 
 # (width coefficient, depth coefficient, resolution, dropout), efficientnet_lite_builder.py
@@ -148,7 +148,7 @@ class MBConvLite(nn.Module):
 
 
 @MODELS.register_module()
-class EfficientNetLite(BaseModule):
+class EfficientNetLite(FreezableBackbone):
     """EfficientNet-Lite feature extractor returning the stride 2/4/8/16/32 taps.
 
     Output ``i`` is the last block at stride ``2 ** (i + 1)``; for Lite0 the channels are
@@ -243,27 +243,10 @@ class EfficientNetLite(BaseModule):
                 outs.append(x)
         return tuple(outs)
 
-    def _frozen_modules(self) -> List[nn.Module]:
-        if self.frozen_stages < 0:
-            return []
+    def frozen_modules(self) -> List[nn.Module]:
+        """The stem and every block up to the ``frozen_stages``-th tap."""
         last = self.tap_blocks[self.frozen_stages]
         return [self._conv_stem, self._bn0] + list(self._blocks[:last + 1])
-
-    def _freeze_stages(self) -> None:
-        for module in self._frozen_modules():
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True):
-        """Switch mode, keeping frozen stages (and with ``norm_eval`` every BN) in eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
 
 
 # ----------------------------------------------------------------------------------------------

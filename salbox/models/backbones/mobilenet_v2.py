@@ -17,11 +17,11 @@ The taps are indices of ``features``. LDPS (Chen et al., AAAI 2020, Sec. 4.1) co
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
+from .base import FreezableBackbone
 
 # (expansion t, output channels c, repeats n, first stride s): Sandler et al. Table 2.
 INVERTED_RESIDUAL_SETTINGS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -62,7 +62,7 @@ class InvertedResidual(nn.Module):
 
 
 @MODELS.register_module()
-class MobileNetV2(BaseModule):
+class MobileNetV2(FreezableBackbone):
     """MobileNetV2 (width 1.0) returning the ``features[i]`` outputs listed in ``out_indices``.
 
     Args:
@@ -139,18 +139,6 @@ class MobileNetV2(BaseModule):
                 outs.append(x)
         return tuple(outs)
 
-    def _freeze_stages(self) -> None:
-        for layer in list(self.features)[:self.frozen_stages + 1]:
-            layer.eval()
-            for param in layer.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True):
-        """Switch mode, keeping frozen stages (and with ``norm_eval`` every BN) in eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
+    def frozen_modules(self) -> List[nn.Module]:
+        """``features[0]`` ... ``features[frozen_stages]``."""
+        return list(self.features)[:self.frozen_stages + 1]

@@ -10,11 +10,11 @@ loads with ``init_cfg=dict(type='Pretrained', checkpoint=PATH)``; only ``fc.*`` 
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
+from .base import FreezableBackbone
 
 
 def _conv3x3(in_channels: int, out_channels: int, stride: int = 1, groups: int = 1,
@@ -100,7 +100,7 @@ def make_res_layer(block: type, in_channels: int, planes: int, num_blocks: int, 
 
 
 @MODELS.register_module()
-class ResNet(BaseModule):
+class ResNet(FreezableBackbone):
     """ResNet backbone returning the stem and the four stages (torchvision names, no ``fc``).
 
     Output index 0 is the stem after max-pool (64 ch, stride 4; R3Net's F1) and 1..4 are
@@ -212,25 +212,10 @@ class ResNet(BaseModule):
                 outs.append(x)
         return tuple(outs)
 
-    def _freeze_stages(self) -> None:
-        if self.frozen_stages < 0:
-            return
-        modules = [self.conv1, self.bn1]
-        modules += [getattr(self, name) for name in self.res_layers[:self.frozen_stages]]
-        for module in modules:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True):
-        """Switch mode, keeping frozen stages (and with ``norm_eval`` every BN) in eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
+    def frozen_modules(self) -> List[nn.Module]:
+        """The stem and the first ``frozen_stages`` residual layers."""
+        return [self.conv1, self.bn1] + [getattr(self, name)
+                                         for name in self.res_layers[:self.frozen_stages]]
 
 
 @MODELS.register_module()

@@ -14,15 +14,15 @@ conv5_3 for VGG16 (the last conv + ReLU of each stage; strides 1, 2, 4, 8, 16).
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.model import BaseModule
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
+from .base import FreezableBackbone
 
 
 @MODELS.register_module()
-class VGG(BaseModule):
+class VGG(FreezableBackbone):
     """VGG-11/13/16/19 feature extractor (torchvision layout, no classifier).
 
     Args:
@@ -125,21 +125,6 @@ class VGG(BaseModule):
                 break
         return tuple(outs)
 
-    def _freeze_stages(self) -> None:
-        if self.frozen_stages < 0:
-            return
-        stop = self.stage_slices[self.frozen_stages][1]
-        for module in self.features[:stop]:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
-
-    def train(self, mode: bool = True):
-        """Switch mode, keeping frozen stages (and with ``norm_eval`` every BN) in eval mode."""
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
+    def frozen_modules(self) -> List[nn.Module]:
+        """The layers of ``features`` up to the end of the ``frozen_stages``-th stage."""
+        return list(self.features[:self.stage_slices[self.frozen_stages][1]])
