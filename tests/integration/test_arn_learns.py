@@ -6,10 +6,9 @@ import os.path as osp
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 
-from salbox.evaluation import evaluate_pairs
+from _learning import scores_and_centre_prior, train_steps
 from salbox.models.layers import SelfAttention2d
 from salbox.registry import DATASETS, MODELS
 
@@ -29,11 +28,6 @@ def _dataset(cfg, root, split, num, seed, test_mode):
     return DATASETS.build(dataset_cfg)
 
 
-def _centre_prior(height, width):
-    yy, xx = np.mgrid[:height, :width]
-    return np.exp(-(((yy - height / 2) / (height / 4)) ** 2 + ((xx - width / 2) / (width / 4)) ** 2)
-                  ).astype(np.float32)
-
 
 def test_arn_loss_falls_and_maps_beat_a_centre_prior(tmp_path):
     torch.manual_seed(0)
@@ -42,34 +36,13 @@ def test_arn_loss_falls_and_maps_beat_a_centre_prior(tmp_path):
     model = MODELS.build(cfg.model)
     train_set = _dataset(cfg, tmp_path, 'train', 32, 0, False)
     test_set = _dataset(cfg, tmp_path, 'test', 8, 1, True)
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    losses = []
-    generator = torch.Generator().manual_seed(0)
-    model.train()
-    for _ in range(25):
-        indices = torch.randperm(len(train_set), generator=generator)[:8].tolist()
-        batch = model.data_preprocessor(pseudo_collate([train_set[i] for i in indices]), True)
-        loss = sum(model(**batch, mode='loss').values())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = train_steps(model, train_set, 25)
     assert np.mean(losses[-5:]) < 0.7 * np.mean(losses[:5])
     # the attention blocks left the identity: every gamma moved away from 0
     gammas = [m.gamma.item() for m in model.modules() if isinstance(m, SelfAttention2d)]
     assert len(gammas) == 4 and all(abs(g) > 1e-4 for g in gammas), gammas
 
-    model.eval()
-    pairs, prior_pairs = [], []
-    with torch.no_grad():
-        for i in range(len(test_set)):
-            sample = model.test_step(pseudo_collate([test_set[i]]))[0]
-            pred = sample.pred_sal_map.data[0].numpy()
-            gt = sample.gt_sal_map.data[0].numpy()
-            pairs.append((pred, gt))
-            prior_pairs.append((_centre_prior(*gt.shape), gt))
-    scores, _ = evaluate_pairs(pairs, metrics=['maxF', 'MAE'])
-    prior, _ = evaluate_pairs(prior_pairs, metrics=['maxF', 'MAE'])
+    scores, prior = scores_and_centre_prior(model, test_set)
     print(scores, prior)
     assert scores['maxF'] > prior['maxF'] + 0.05, (scores, prior)
     assert scores['MAE'] < prior['MAE'] - 0.02, (scores, prior)
