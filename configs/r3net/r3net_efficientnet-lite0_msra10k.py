@@ -6,37 +6,13 @@
 # 128), so only the backbone differs from r3net_resnext101_msra10k.py. Validation: 500 DUTS-TE
 # images, as r3net_resnext101_msra10k.py (never one of the five reported test sets).
 _base_ = [
+    '../_base_/models/r3net_efficientnet-lite0.py',
     '../_base_/datasets/msra10k.py',
     '../_base_/datasets/sod_testsets.py',
     '../_base_/datasets/val_duts_te.py',
     '../_base_/schedules/r3net_6k.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(
-    type='SaliencyDetector',
-    # Lite inputs: RGB, (x - 127) / 128 (efficientnet_lite_builder.py MEAN_RGB / STDDEV_RGB).
-    data_preprocessor=dict(
-        type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3, bgr_to_rgb=True),
-    backbone=dict(
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(1, 2, 3, 4),  # stride 4, 8, 16, 32: 24, 40, 112, 320 channels
-        frozen_stages=-1,
-        norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='pip://efficientnet_lite0')),
-    # L from the stride-4/8 taps, H from stride 16/32 (R3Net: F1-F3 / F4-F5 of ResNeXt).
-    neck=dict(
-        type='R3NetNeck',
-        in_channels=(24, 40, 112, 320),
-        channels=256,
-        low_indices=(0, 1),
-        high_indices=(2, 3),
-        aspp=True),
-    head=dict(type='R3NetHead', in_channels=256, channels=128, num_steps=6, feature_order='LH'),
-    loss=dict(type='DeepSupervisionBCELoss'),
-    # R3Net's infer.py: crf_refine=True with sxy 3 / compat 3 and sxy 60 / srgb 5 / compat 5.
-    postprocessors=[dict(type='DenseCRF')],
-)
 train_cfg = dict(val_interval=1000)
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2,

@@ -5,33 +5,17 @@
 # CPU (configs/r3net/README.md, "EfficientNet-Lite0 configs", lists each choice and its source).
 # Data: tools/dataset_converters/pascal_s_saliency_matlab.py writes data/PASCAL-S/ with
 # images/, masks/, train.txt and test.txt.
-_base_ = ['../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/models/r3net_efficientnet-lite0.py',
+    '../_base_/default_runtime.py',
+]
 data_root = 'data/PASCAL-S'
 max_iters = 300
 val_interval = 100
 
 model = dict(
-    type='SaliencyDetector',
-    # Lite inputs: RGB, (x - 127) / 128 (efficientnet_lite_builder.py MEAN_RGB / STDDEV_RGB).
-    data_preprocessor=dict(
-        type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3, bgr_to_rgb=True),
-    backbone=dict(
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(1, 2, 3, 4),  # stride 4, 8, 16, 32: 24, 40, 112, 320 channels
-        frozen_stages=-1,
-        norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='pip://efficientnet_lite0')),
-    # L from the stride-4/8 taps, H from stride 16/32 (R3Net: F1-F3 / F4-F5 of ResNeXt).
-    neck=dict(
-        type='R3NetNeck',
-        in_channels=(24, 40, 112, 320),
-        channels=96,
-        low_indices=(0, 1),
-        high_indices=(2, 3),
-        aspp=True),
-    head=dict(type='R3NetHead', in_channels=96, channels=48, num_steps=6, feature_order='LH'),
-    loss=dict(type='DeepSupervisionBCELoss'),
+    neck=dict(channels=96),
+    head=dict(in_channels=96, channels=48),
     # DenseCRF (R3Net's test step): r3net_efficientnet-lite0_pascal-s_crf.py.
     postprocessors=[],
 )

@@ -6,31 +6,14 @@
 # 144 crops); optimiser as r3net_efficientnet-lite0_pascal-s.py. Choices and sources:
 # configs/r3net/README.md, "EfficientNet-Lite0 configs".
 _base_ = [
+    '../_base_/models/r3net_efficientnet-lite0.py',
     '../_base_/datasets/synthetic.py',
     '../_base_/schedules/synthetic_cpu.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(
-    type='SaliencyDetector',
-    # Lite inputs: RGB, (x - 127) / 128 (efficientnet_lite_builder.py MEAN_RGB / STDDEV_RGB).
-    data_preprocessor=dict(
-        type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3, bgr_to_rgb=True),
-    backbone=dict(
-        type='EfficientNetLite',
-        arch='lite0',
-        out_indices=(1, 2, 3, 4),  # stride 4, 8, 16, 32: 24, 40, 112, 320 channels
-        frozen_stages=-1,
-        norm_eval=False,
-        init_cfg=dict(type='Pretrained', checkpoint='pip://efficientnet_lite0')),
-    neck=dict(
-        type='R3NetNeck',
-        in_channels=(24, 40, 112, 320),
-        channels=64,
-        low_indices=(0, 1),
-        high_indices=(2, 3),
-        aspp=True),
-    head=dict(type='R3NetHead', in_channels=64, channels=32, num_steps=6, feature_order='LH'),
-    loss=dict(type='DeepSupervisionBCELoss'),
+    neck=dict(channels=64),
+    head=dict(in_channels=64, channels=32),
     postprocessors=[dict(type='DenseCRF')],
 )
 max_iters = 200
