@@ -7,18 +7,14 @@
 # stride 2; four fusion stages instead of three. Lite inputs: RGB, (x - 127) / 128. 96x96 inputs,
 # Adam (0.9, 0.999) lr 1e-3 on the new layers and 1e-4 (the paper's lr) on the pretrained
 # backbone, 200 iterations of batch 8 (chosen, CPU time).
-_base_ = [
-    '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/synthetic_cpu.py',
-    '../_base_/default_runtime.py',
-]
-arn_size = (96, 96)
+# Data, pipelines and schedule: those of arn_vgg16_synthetic.py.
+_base_ = ['./arn_vgg16_synthetic.py']
 lite0_channels = (16, 24, 40, 112, 320)
 model = dict(
-    type='SaliencyDetector',
     data_preprocessor=dict(
         type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3, bgr_to_rgb=True),
     backbone=dict(
+        _delete_=True,
         type='EfficientNetLite',
         arch='lite0',
         out_indices=(0, 1, 2, 3, 4),
@@ -26,40 +22,8 @@ model = dict(
         norm_eval=False,
         init_cfg=dict(type='Pretrained', checkpoint='pip://efficientnet_lite0')),
     neck=dict(
-        type='ARNNeck',
         in_channels=lite0_channels,
-        channels=lite0_channels[:4],  # stage widths = side-output widths, as for VGG16
-        num_convs=2,
-        rcl=dict(num_steps=3, lrn_alpha=1e-3, lrn_beta=0.75),
-        attention=dict(reduction=8, impl='fused')),
-    head=dict(type='ARNHead', in_channels=(320, 112, 40, 24, 16)),  # coarse to fine
-    loss=dict(type='DeepSupervisionBCELoss'),
-    postprocessors=[],
+        channels=lite0_channels[:4]),  # stage widths = side-output widths, as for VGG16
+    head=dict(in_channels=(320, 112, 40, 24, 16)),  # coarse to fine
 )
-train_pipeline = [
-    dict(type='LoadSalImageFromFile'),
-    dict(type='LoadSalAnnotation'),
-    dict(type='Resize', scale=arn_size),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='PackSalInputs'),
-]
-test_pipeline = [
-    dict(type='LoadSalImageFromFile'),
-    dict(type='Resize', scale=arn_size),
-    dict(type='LoadSalAnnotation'),  # after the resize: metrics at the original 160x160
-    dict(type='PackSalInputs', keep_ori_img=True),
-]
-train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-
-max_iters = 200
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='Adam', lr=1e-3, betas=(0.9, 0.999)),
-    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}),
-)
-param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
-]
-train_cfg = dict(max_iters=max_iters)
-default_hooks = dict(checkpoint=dict(interval=max_iters))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
