@@ -1,5 +1,6 @@
-"""What every salbox backbone shares: frozen stages and ``norm_eval`` (MMSegmentation's backbone
-conventions, e.g. ``mmseg/models/backbones/resnet.py``: ``_freeze_stages`` and ``train``)."""
+"""What salbox backbones share: frozen stages and ``norm_eval`` (MMSegmentation's backbone
+conventions, e.g. ``mmseg/models/backbones/resnet.py``: ``_freeze_stages`` and ``train``), and the
+random initialisation of torchvision's ResNet and TF EfficientNet."""
 from typing import List
 
 from mmengine.model import BaseModule
@@ -36,3 +37,15 @@ class FreezableBackbone(BaseModule):
                 if isinstance(m, _BatchNorm):
                     m.eval()
         return self
+
+
+def init_conv_fan_out(module: nn.Module) -> None:
+    """Random init: conv kernels He-normal on fan-out (ReLU gain), BatchNorm weight 1 and bias 0
+    (torchvision ``resnet.py``; TF EfficientNet's ``conv_kernel_initializer``, normal with
+    std sqrt(2 / fan_out))."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        elif isinstance(m, _BatchNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)

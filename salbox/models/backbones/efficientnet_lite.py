@@ -30,10 +30,9 @@ import torch
 import torch.nn.functional as F
 from mmengine.runner import CheckpointLoader
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
-from .base import FreezableBackbone
+from .base import FreezableBackbone, init_conv_fan_out
 from salbox.utils.errors import SalboxError
 
 # (width coefficient, depth coefficient, resolution, dropout), efficientnet_lite_builder.py
@@ -221,17 +220,8 @@ class EfficientNetLite(FreezableBackbone):
         self.out_channels: Tuple[int, ...] = tuple(self.stage_channels[i] for i in out_indices)
         self.num_features = specs[-1][2]  # input channels of the (absent) classifier head
 
-        self._init_like_tf()
+        init_conv_fan_out(self)
         self._freeze_stages()
-
-    def _init_like_tf(self) -> None:
-        """Random init of the official code: conv kernels normal(0, sqrt(2 / fan_out))."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, _BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         outs = []

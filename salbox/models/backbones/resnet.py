@@ -11,10 +11,9 @@ from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
-from .base import FreezableBackbone
+from .base import FreezableBackbone, init_conv_fan_out
 
 
 def _conv3x3(in_channels: int, out_channels: int, stride: int = 1, groups: int = 1,
@@ -183,16 +182,8 @@ class ResNet(FreezableBackbone):
         self.stage_channels: Tuple[int, ...] = tuple(channels)
         self.out_channels: Tuple[int, ...] = tuple(channels[i] for i in out_indices)
 
-        self._init_like_torchvision()
+        init_conv_fan_out(self)
         self._freeze_stages()
-
-    def _init_like_torchvision(self) -> None:
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-            elif isinstance(m, _BatchNorm):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
 
     def forward_stem(self, x: torch.Tensor) -> torch.Tensor:
         """conv1 -> bn1 -> relu -> maxpool: the stride-4, 64-channel stem (R3Net's F1)."""
