@@ -1,49 +1,108 @@
-"""MI promoter inference per 256x256 image on the CPU, next to DenseCRF on the same images.
+"""MI promoter inference per 256x256 photo on the CPU, next to DenseCRF on the same photos.
 
 Both are post-processors of a saliency map (LDPS, Chen et al., AAAI 2020, Sec. 5.4 compares them;
-the paper reports 90+ fps without TensorRT on a GTX 1080 at 256x256). Each image's time is the
-median over ``--repeats`` runs; the reported figure is the ratio promoter / DenseCRF (< 1 means
-the promoter is faster), measured in the same run and thread count so it compares across
-machines. Absolute milliseconds are printed for the record.
+the paper reports 90+ fps without TensorRT on a GTX 1080 at 256x256). The reported figure is the
+ratio promoter / DenseCRF (< 1 means the promoter is faster), measured in the same run, so it
+compares across machines; absolute milliseconds are printed for the record. Each photo's time is
+the median over ``--repeats`` runs, the figure the mean over the photos.
 
-Promoter variants: the LDPS model (MobileNetV2 taps 0/3/13/17, code-faithful 2-layer
-discriminator), the same with the paper's 5-layer discriminator, the same with the network run
-at 128x128 (``input_size``; the merge with the prior stays at 256x256), and the
-EfficientNet-Lite0 variant; the per-image online mode (10 iterations at lr 0.2) is timed too (``--online``).
-DenseCRF uses R3Net's parameters (one mean-field iteration, salbox's default).
+Photos: the colour photos shipped with scikit-image (astronaut, chelsea, coffee, ...), or the
+images of ``--images-dir`` (e.g. a PASCAL-S folder), resized to ``--size``. DenseCRF's cost
+depends on the photo (its permutohedral lattice grows with the number of distinct colours), so
+real photos are used, not rendered shapes. The prior is the centre prior for both.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_mi_promoter.py [--images 4] [--repeats 3]
+Rows:
+* DenseCRF with R3Net's parameters (one mean-field iteration, salbox's default); pydensecrf runs
+  on one thread whatever ``--threads`` says.
+* The promoter as ``MIPromoter`` and ``tools/promote.py`` run it (``inference_copy``: BatchNorm
+  folded, fusion and discriminator in their factored forms), for the LDPS MobileNetV2 model at
+  the native resolution (the default), with the network at 128x128 (merge at 256x256), with the
+  paper's 5-layer discriminator, and the EfficientNet-Lite0 variant.
+* ``explicit layers``: the same LDPS model computed as the layers are written (472-channel
+  concatenation, 1x1 conv on it, concatenated pairs, BatchNorm unfolded): the speed-up of the
+  factored forms, which give the same numbers.
+* ``--online``: the per-image online mode (10 iterations at lr 0.2).
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_mi_promoter.py [--threads 1] [--repeats 3]
 """
 import argparse
+import glob
+import os
 import os.path as osp
 import statistics
 import sys
 import time
+import types
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from salbox.datasets.prior_dataset import corrupt_prior  # noqa: E402
-from salbox.datasets.synthetic import render_sample  # noqa: E402
 from salbox.models.postprocessors import DenseCRF  # noqa: E402
-from salbox.models.promoters import build_promoter, promote_online  # noqa: E402
+from salbox.models.promoters import (build_promoter, fuse_taps, inference_copy,  # noqa: E402
+                                     promote_online)
 
+LDPS = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'))
 VARIANTS = {
-    'LDPS MobileNetV2, 2-layer discriminator (code)':
-    dict(type='MIRelationNet', backbone=dict(type='MobileNetV2')),
-    'LDPS MobileNetV2, 5-layer discriminator (paper)':
-    dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'), discriminator_layers=5),
-    'LDPS MobileNetV2, network input 128x128 (chosen)':
-    dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'), input_size=(128, 128)),
-    'EfficientNet-Lite0 taps 0/1/3/4':
-    dict(type='MIRelationNet',
+    'LDPS MobileNetV2, native resolution (default)': LDPS,
+    'LDPS MobileNetV2, network at 128x128': dict(LDPS, input_size=(128, 128)),
+    'LDPS MobileNetV2, 5-layer discriminator (paper)': dict(LDPS, discriminator_layers=5),
+    'EfficientNet-Lite0 taps 0/1/3/4, 224x224 (pip weights)':
+    dict(type='MIRelationNet', input_size=(224, 224),
          data_preprocessor=dict(type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3),
          backbone=dict(type='EfficientNetLite', arch='lite0', out_indices=(0, 1, 3, 4))),
 }
+SKIMAGE_PHOTOS = ('astronaut', 'chelsea', 'coffee', 'motorcycle_left', 'rocket',
+                  'hubble_deep_field', 'retina', 'coins')
 
 
-def per_image_seconds(fn, pairs, repeats: int) -> float:
+def photo_paths(images_dir, count):
+    if images_dir:
+        paths = sorted(glob.glob(osp.join(images_dir, '*.jpg')) +
+                       glob.glob(osp.join(images_dir, '*.png')))
+    else:
+        import skimage
+        data = osp.join(osp.dirname(skimage.__file__), 'data')
+        paths = [p for name in SKIMAGE_PHOTOS for p in glob.glob(osp.join(data, name + '.*'))]
+    if not paths:
+        sys.exit(f'no photos found in {images_dir or "scikit-image data"}')
+    return paths[:count]
+
+
+def load_pairs(paths, size):
+    yy, xx = np.mgrid[:size, :size].astype(np.float64)
+    centre = np.exp(-0.5 * (((yy - (size - 1) / 2) / (size / 4)) ** 2 +
+                            ((xx - (size - 1) / 2) / (size / 4)) ** 2)).astype(np.float32)
+    prior = torch.from_numpy(centre)[None]
+    pairs = []
+    for path in paths:
+        bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+        bgr = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA)
+        pairs.append((torch.from_numpy(bgr[:, :, ::-1].transpose(2, 0, 1).copy()), prior))
+    return pairs
+
+
+def explicit_layers(model):
+    """The same model computed layer by layer as written: concatenated taps -> 1x1 conv,
+    concatenated [anchor, pixel] pairs, BatchNorm unfolded."""
+    model = model.eval()
+
+    def head_features(self, taps):
+        feats = self.aspp(fuse_taps(taps, self.align_corners))
+        return self.certain_transformer(feats), self.all_transformer(feats)
+
+    def pairs(self, anchor, pixels, anchor_first=True):
+        anchor = anchor[:, :, None, None].expand_as(pixels)
+        return self(torch.cat([anchor, pixels] if anchor_first else [pixels, anchor], dim=1))
+
+    model.head_features = types.MethodType(head_features, model)
+    model.discriminator.pairs = types.MethodType(pairs, model.discriminator)
+    return model
+
+
+def per_photo_seconds(fn, pairs, repeats):
     fn(*pairs[0])  # warm-up
     times = []
     for image, prior in pairs:
@@ -59,34 +118,39 @@ def per_image_seconds(fn, pairs, repeats: int) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--size', type=int, default=256)
-    parser.add_argument('--images', type=int, default=4)
+    parser.add_argument('--images', type=int, default=8, help='number of photos')
+    parser.add_argument('--images-dir', help='photos to use instead of scikit-image\'s')
     parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=1, help='torch threads of the promoter')
     parser.add_argument('--online', action='store_true', help='also time the online mode')
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    pairs = []
-    for i in range(args.images):
-        img, mask = render_sample(i, seed=11, img_size=(args.size, args.size))
-        rgb = torch.from_numpy(img[:, :, ::-1].transpose(2, 0, 1).copy())
-        pairs.append((rgb, torch.from_numpy(corrupt_prior(mask, seed=i))[None]))
+    pairs = load_pairs(photo_paths(args.images_dir, args.images), args.size)
 
     crf = DenseCRF()
-    t_crf = per_image_seconds(lambda image, prior: crf(image, prior), pairs, args.repeats)
-    print(f'{args.images} images {args.size}x{args.size}, torch threads '
-          f'{torch.get_num_threads()}, median of {args.repeats} runs per image')
-    print(f'{"DenseCRF (R3Net parameters, 1 iteration)":52s} {1000 * t_crf:8.1f} ms  '
+    t_crf = per_photo_seconds(lambda image, prior: crf(image, prior), pairs, args.repeats)
+    print(f'{len(pairs)} photos at {args.size}x{args.size}, promoter on {args.threads} torch '
+          f'thread(s), median of {args.repeats} runs per photo, load average '
+          f'{os.getloadavg()[0]:.1f}')
+    print(f'{"DenseCRF (R3Net parameters, 1 iteration, 1 thread)":58s} {1000 * t_crf:8.1f} ms  '
           f'ratio 1.00 (reference)')
+
+    def row(name, model_fn):
+        with torch.no_grad():
+            t = per_photo_seconds(model_fn, pairs, args.repeats)
+        print(f'{name:58s} {1000 * t:8.1f} ms  ratio {t / t_crf:5.2f}')
+
     for name, cfg in VARIANTS.items():
         model = build_promoter(cfg).eval()
-        with torch.no_grad():
-            t = per_image_seconds(lambda image, prior: model.promote(image, prior), pairs,
-                                  args.repeats)
-        print(f'{name:52s} {1000 * t:8.1f} ms  ratio {t / t_crf:5.2f}')
-        if args.online and 'code' in name:
-            t_on = per_image_seconds(
-                lambda image, prior: promote_online(model, image, prior, 10, 0.2), pairs, 1)
-            print(f'{"  online mode (10 iterations, lr 0.2)":52s} {1000 * t_on:8.1f} ms  '
-                  f'ratio {t_on / t_crf:5.2f}')
+        fast = inference_copy(model)
+        row(name, lambda image, prior: fast.promote(image, prior))
+        if cfg is LDPS:
+            explicit = explicit_layers(build_promoter(cfg))
+            row('  the same, explicit layers', lambda image, prior: explicit.promote(image, prior))
+            if args.online:
+                row('  online mode (10 iterations, lr 0.2)',
+                    lambda image, prior: promote_online(model, image, prior, 10, 0.2))
 
 
 if __name__ == '__main__':

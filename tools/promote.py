@@ -35,8 +35,8 @@ from tqdm import tqdm  # noqa: E402
 from salbox.apis.runner_utils import run_friendly  # noqa: E402
 from salbox.datasets.prior_dataset import pair_images_and_priors, read_pair  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
-from salbox.models.promoters import (build_promoter, fit_label_free, load_promoter,  # noqa
-                                     promote_online, save_promoter)
+from salbox.models.promoters import (build_promoter, fit_label_free, inference_copy,  # noqa
+                                     load_promoter, promote_online, save_promoter)
 from salbox.models.promoters.fitting import usable  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
@@ -147,6 +147,7 @@ def main(argv=None):
         print(f'fitted in {time.time() - start:.0f} s; checkpoint: {ckpt}')
 
     model.eval()
+    fast_model = inference_copy(model)  # BN folded (running statistics); same numbers
     no_anchor = []
     for i in tqdm(range(len(pairs)), desc='promote', unit='img'):
         stem = pairs[i][0]
@@ -158,7 +159,7 @@ def main(argv=None):
                                                  float(promote_cfg['online_lr']),
                                                  seed=int(promote_cfg['seed']))
         else:
-            out, has_anchor = model.promote(image, prior)
+            out, has_anchor = fast_model.promote(image, prior)
         if not has_anchor:
             no_anchor.append(stem)
             out = prior

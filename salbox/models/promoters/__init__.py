@@ -2,17 +2,18 @@
 detector's saliency maps (model, fitting loop and the ``MIPromoter`` post-processor)."""
 from .mi_relation_net import MIRelationNet
 from .relation_modules import (FeatureTransformer, PairDiscriminator, RelationASPP,
-                               fuse_taps)
+                               fuse_taps, project_fused_taps)
 from .relation_ops import (confidence, confidence_merge, foreground_anchor, minmax_normalise,
                            pair_targets)
 
 __all__ = [
     'MIRelationNet', 'FeatureTransformer', 'PairDiscriminator', 'RelationASPP', 'fuse_taps',
+    'project_fused_taps',
     'confidence', 'confidence_merge', 'foreground_anchor', 'minmax_normalise', 'pair_targets'
 ]
-from .fitting import (build_promoter, fit_label_free, load_promoter, promote_online,  # noqa: E402
-                      save_promoter)
+from .fitting import (build_promoter, fit_label_free, inference_copy,  # noqa: E402
+                      load_promoter, promote_online, save_promoter)
 from .mi_promoter import MIPromoter  # noqa: E402
 
-__all__ += ['build_promoter', 'fit_label_free', 'load_promoter', 'promote_online',
-            'save_promoter', 'MIPromoter']
+__all__ += ['build_promoter', 'fit_label_free', 'inference_copy', 'load_promoter',
+            'promote_online', 'save_promoter', 'MIPromoter']

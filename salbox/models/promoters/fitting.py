@@ -19,6 +19,7 @@ import random
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
+from mmcv.cnn import fuse_conv_bn
 from mmengine.config import Config
 
 from salbox.registry import MODELS
@@ -143,6 +144,19 @@ def promote_online(template: MIRelationNet, image: torch.Tensor, prior: torch.Te
         model.random_pair_order = False
         out, has = model.promote_tensors(net_inputs, prior_b, features=model.head_features(taps))
     return out[0], bool(has[0])
+
+
+def inference_copy(model: MIRelationNet) -> MIRelationNet:
+    """An eval-mode copy for fast promotion with the same numbers (up to float rounding).
+
+    With ``test_bn_stats='running'`` every BatchNorm is folded into the conv before it
+    (``mmcv.cnn.fuse_conv_bn``; BN in eval mode is a per-channel affine map). With
+    ``'image'`` the statistics change per image, so nothing is folded. ``model`` is not
+    modified; keep it for further fitting or the online mode."""
+    copy_ = copy.deepcopy(model).eval()
+    if copy_.test_bn_stats == 'running':
+        fuse_conv_bn(copy_)
+    return copy_
 
 
 # ------------------------------------------------------------------------------ checkpoints

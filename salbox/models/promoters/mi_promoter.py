@@ -15,7 +15,7 @@ import torch
 
 from salbox.models.postprocessors.base import BasePostProcessor
 from salbox.registry import MODELS
-from .fitting import build_promoter, load_promoter, promote_online
+from .fitting import build_promoter, inference_copy, load_promoter, promote_online
 
 
 @MODELS.register_module()
@@ -46,6 +46,8 @@ class MIPromoter(BasePostProcessor):
             self.model = load_promoter(checkpoint, model)
         else:
             self.model = build_promoter(model, init_weights=True).eval()
+        if not online:  # BatchNorm folded into the convs (running statistics only)
+            self.model = inference_copy(self.model)
         self.checkpoint = checkpoint
         self.online = online
         self.online_iters = online_iters

@@ -17,7 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
-from .relation_modules import FeatureTransformer, PairDiscriminator, RelationASPP, fuse_taps
+from .relation_modules import FeatureTransformer, PairDiscriminator, RelationASPP
 from .relation_ops import confidence_merge, foreground_anchor, minmax_normalise, pair_targets
 
 PRIOR_KEY = 'prior_sal_map'
@@ -133,7 +133,7 @@ class MIRelationNet(BaseModel):
 
     def head_features(self, taps: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
         """Fusion -> ASPP -> the two transformers, from the backbone's taps."""
-        feats = self.aspp(fuse_taps(taps, self.align_corners))
+        feats = self.aspp(list(taps), self.align_corners)
         return self.certain_transformer(feats), self.all_transformer(feats)
 
     def relation_logits(self, inputs: torch.Tensor, priors: torch.Tensor,
@@ -146,12 +146,9 @@ class MIRelationNet(BaseModel):
         size = priors.shape[-2:]
         certain, pixels = self._resize(certain, size), self._resize(pixels, size)
         anchor, has_anchor = foreground_anchor(certain, priors, self.theta_fg)
-        anchor = anchor[:, :, None, None].expand_as(pixels)
-        if self.training and self.random_pair_order and bool(torch.rand(()) > 0.5):
-            pairs = torch.cat([pixels, anchor], dim=1)
-        else:
-            pairs = torch.cat([anchor, pixels], dim=1)
-        return self.discriminator(pairs), has_anchor
+        anchor_first = not (self.training and self.random_pair_order
+                            and bool(torch.rand(()) > 0.5))
+        return self.discriminator.pairs(anchor, pixels, anchor_first), has_anchor
 
     def network_size(self, size) -> Tuple[int, int]:
         return tuple(self.input_size) if self.input_size is not None else tuple(size)
