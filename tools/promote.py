@@ -29,7 +29,7 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from salbox.apis.runner_utils import run_friendly  # noqa: E402
@@ -66,6 +66,8 @@ def parse_args(argv=None):
     parser.add_argument('--resize-priors', action='store_true',
                         help='resize priors whose size differs from their image')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config keys, e.g. model.input_size="(128,128)"')
     return parser.parse_args(argv)
 
 
@@ -107,6 +109,8 @@ def main(argv=None):
     if not osp.isfile(args.config):
         raise SalboxError(f'config file not found: {args.config}')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     promote_cfg = dict(DEFAULT_PROMOTE_CFG, **cfg.get('promote_cfg', {}))
     pairs = collect_pairs(args)
     os.makedirs(args.out, exist_ok=True)

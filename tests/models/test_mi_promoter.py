@@ -268,3 +268,16 @@ def test_promoter_configs_build(name):
     assert 'gt_dir' not in cfg.train_dataloader.dataset
     assert cfg.val_dataloader.dataset.test_mode
     assert cfg.default_hooks.checkpoint.save_best == 'maxF'
+
+
+def test_tool_cfg_options_reach_the_fitted_model(tmp_path):
+    write_set(tmp_path, num=3, size=32)
+    config = tmp_path / 'promoter.py'
+    config.write_text(f'model = {SMALL!r}\n')
+    load_tool().main([str(config), '--images', str(tmp_path / 'images'), '--priors',
+                      str(tmp_path / 'priors'), '--out', str(tmp_path / 'out'),
+                      '--fit-iters', '2', '--cfg-options', 'model.input_size=(24,24)'])
+    ckpt = torch.load(str(tmp_path / 'out' / 'promoter.pth'), weights_only=True)
+    assert tuple(ckpt['meta']['promoter_cfg']['input_size']) == (24, 24)
+    assert sorted(p.name for p in (tmp_path / 'out').glob('*.png')) == [
+        '000.png', '001.png', '002.png']
