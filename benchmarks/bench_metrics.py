@@ -126,9 +126,10 @@ def run_pysodmetrics(pairs):
                  'Sm': evaluators[2].sms, 'adpEm': evaluators[3].adaptive_ems,
                  'wF': evaluators[4].weighted_fms}
     mae, fm, sm, em, wfm = (e.get_results() for e in evaluators)
-    return per_image, {'MAE': mae['mae'], 'maxF': fm['fm']['curve'].max(), 'meanF': fm['fm']['curve'].mean(),
-            'adpF': fm['fm']['adp'], 'Sm': sm['sm'], 'maxEm': em['em']['curve'].max(),
-            'meanEm': em['em']['curve'].mean(), 'adpEm': em['em']['adp'], 'wF': wfm['wfm']}
+    return per_image, {
+        'MAE': mae['mae'], 'maxF': fm['fm']['curve'].max(), 'meanF': fm['fm']['curve'].mean(),
+        'adpF': fm['fm']['adp'], 'Sm': sm['sm'], 'maxEm': em['em']['curve'].max(),
+        'meanEm': em['em']['curve'].mean(), 'adpEm': em['em']['adp'], 'wF': wfm['wfm']}
 
 
 def run_salbox(pairs):

@@ -23,6 +23,7 @@ import re
 from typing import List, Optional
 
 _UNEXPECTED = re.compile(r"got an unexpected keyword argument '(\w+)'")
+_BUILD_FUNCTIONS = 'mmengine/registry/build_functions.py'
 _MISSING = re.compile(r'missing \d+ required (?:positional|keyword-only) arguments?: (.+)$')
 
 
@@ -36,8 +37,8 @@ def _frames(tb) -> List:
 
 def _is_build_from_cfg(frame) -> bool:
     code = frame.f_code
-    return (code.co_name == 'build_from_cfg'
-            and code.co_filename.replace('\\', '/').endswith('mmengine/registry/build_functions.py'))
+    path = code.co_filename.replace('\\', '/')
+    return code.co_name == 'build_from_cfg' and path.endswith(_BUILD_FUNCTIONS)
 
 
 def _forwarded_kwargs(frame) -> dict:

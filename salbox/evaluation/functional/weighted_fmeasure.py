@@ -20,8 +20,8 @@ it only computes what the score reads:
   scipy's ``NI_Correlate`` (the kernel is symmetric, so correlation is convolution). The two
   agree bit for bit on the 850 PASCAL-S masks and every generated pair of tests/evaluation
   (docs/evaluation.md), and cv2 is 3-4x faster. The separable form (``cv2.sepFilter2D``
-  with the 1-D Gaussian) would be faster still but
-  rounds differently (up to 9e-16 on the filtered errors), so it is not used.
+  with the 1-D Gaussian) would be faster still but rounds differently (up to 9e-16 on the
+  filtered errors), so it is not used.
 * Pixel importance. ``2 - exp(log(0.5) / 5 * d)`` depends only on the integer squared
   distance ``d^2`` of a background pixel to the mask; cv2's exact (Felzenszwalb) transform
   gives ``d`` in float32, squaring and rounding recovers ``d^2``, and the weight is read from
