@@ -5,7 +5,9 @@
 
 In-memory comparison (default): both sides compute MAE, F (adaptive + 256-threshold curve),
 S, E (adaptive + curve) and weighted F for every pair in this process; the numbers are
-compared and the time ratio printed. Each round times both sides; the best round of each is
+compared (each per-image score PySODMetrics keeps, MAE, adaptive F, S, adaptive E and
+weighted F, and every data-set score) and the time ratio printed; the exit code is 1 if any
+differs by more than 1e-10. Each round times both sides; the best round of each is
 reported (the machine is shared).
 
 Pairs:
@@ -120,15 +122,19 @@ def run_pysodmetrics(pairs):
     for pred, gt in pairs:
         for evaluator in evaluators:
             evaluator.step(pred=pred, gt=gt)
+    per_image = {'MAE': evaluators[0].maes, 'adpF': evaluators[1].adaptive_fms,
+                 'Sm': evaluators[2].sms, 'adpEm': evaluators[3].adaptive_ems,
+                 'wF': evaluators[4].weighted_fms}
     mae, fm, sm, em, wfm = (e.get_results() for e in evaluators)
-    return {'MAE': mae['mae'], 'maxF': fm['fm']['curve'].max(), 'meanF': fm['fm']['curve'].mean(),
-            'adpF': fm['fm']['adp'], 'Sm': sm['sm'], 'maxEm': em['em']['curve'].max(),
-            'meanEm': em['em']['curve'].mean(), 'adpEm': em['em']['adp'], 'wF': wfm['wfm']}
+    return per_image, {
+        'MAE': mae['mae'], 'maxF': fm['fm']['curve'].max(), 'meanF': fm['fm']['curve'].mean(),
+        'adpF': fm['fm']['adp'], 'Sm': sm['sm'], 'maxEm': em['em']['curve'].max(),
+        'meanEm': em['em']['curve'].mean(), 'adpEm': em['em']['adp'], 'wF': wfm['wfm']}
 
 
 def run_salbox(pairs):
     stats = [image_statistics(pred, gt, 'pysodmetrics') for pred, gt in pairs]
-    return aggregate_statistics(stats, 'pysodmetrics')[0]
+    return stats, aggregate_statistics(stats, 'pysodmetrics')[0]
 
 
 def timed(fn, pairs):
@@ -291,7 +297,18 @@ def main(argv=None):
     print(f'  pysodmetrics 1.6.2: {best_ref * per_image:11.2f}  {cpu_ref * per_image:11.2f}')
     print(f'  salbox            : {best_ours * per_image:11.2f}  {cpu_ours * per_image:11.2f}')
     print(f'  speed-up          : {best_ref / best_ours:10.2f}x  {cpu_ref / cpu_ours:10.2f}x')
+    (ref_images, reference), (our_images, ours) = reference, ours
     worst = 0.0
+    print('  per image (the five per-image scores of every pair):')
+    for name, values in ref_images.items():
+        ref, mine = np.asarray(values, np.float64), np.array([s[name] for s in our_images])
+        both_nan = np.isnan(ref) & np.isnan(mine)
+        diff = np.where(both_nan, 0.0, np.abs(ref - mine))
+        diff = float(np.max(np.nan_to_num(diff, nan=np.inf)))
+        same = int(np.count_nonzero((ref == mine) | both_nan))
+        worst = max(worst, diff)
+        print(f'    {name:6s} largest difference {diff:.3g}, identical in {same}/{len(ref)}')
+    print('  data set scores:')
     for name in METRIC_NAMES:
         diff = abs(float(reference[name]) - ours[name])
         worst = max(worst, diff)

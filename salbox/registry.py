@@ -58,12 +58,16 @@ PARAM_SCHEDULERS = Registry('parameter scheduler', parent=MMENGINE_PARAM_SCHEDUL
                             locations=['salbox.engine'])
 
 # Evaluation.
-METRICS = Registry('metric', parent=MMENGINE_METRICS, locations=['salbox.evaluation'])
-EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR, locations=['salbox.evaluation'])
+# The modules that register, not their packages: salbox.evaluation and salbox.visualization
+# export their mmengine classes lazily so that the metric tools never import torch.
+METRICS = Registry('metric', parent=MMENGINE_METRICS,
+                   locations=['salbox.evaluation.sod_metric'])
+EVALUATOR = Registry('evaluator', parent=MMENGINE_EVALUATOR,
+                     locations=['salbox.evaluation.sod_metric'])
 
 # Visualisation and logging.
 VISUALIZERS = Registry('visualizer', parent=MMENGINE_VISUALIZERS,
-                       locations=['salbox.visualization'])
+                       locations=['salbox.visualization.visualizer'])
 VISBACKENDS = Registry('vis_backend', parent=MMENGINE_VISBACKENDS,
                        locations=['salbox.visualization'])
 LOG_PROCESSORS = Registry('log_processor', parent=MMENGINE_LOG_PROCESSORS,

@@ -12,6 +12,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from salbox.utils.errors import SalboxError
+from .build_errors import describe_build_error
+from .config_keys import unknown_key_warnings
 
 
 def add_runner_arguments(parser) -> None:
@@ -39,6 +41,8 @@ def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = '
     if not osp.isfile(path):
         raise SalboxError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
+    for message in unknown_key_warnings(cfg.keys(), path):  # a misspelt key is never read
+        print(f'warning: {message}', file=sys.stderr)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -239,15 +243,25 @@ def set_test_outputs(cfg: Config, out_dir: Optional[str] = None,
 def run_friendly(main: Callable) -> None:
     """Run a tool's ``main``; user-facing errors become one ``error: ...`` line and exit 1.
 
-    Set ``SALBOX_DEBUG=1`` to see the full traceback.
+    User-facing: ``SalboxError``, ``FileNotFoundError``, and the config mistakes mmengine
+    raises while building an object from a config (unknown ``type``, misspelt keyword;
+    recognised from the traceback by ``salbox.apis.build_errors``). Any other exception keeps
+    its traceback. Set ``SALBOX_DEBUG=1`` to see the full traceback of every error.
     """
+    debug = os.environ.get('SALBOX_DEBUG', '0') == '1'
     try:
         main()
     except KeyboardInterrupt:
         sys.exit(130)
     except (SalboxError, FileNotFoundError) as err:
-        if os.environ.get('SALBOX_DEBUG', '0') == '1':
+        if debug:
             raise
         message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
         print(f'error: {message}', file=sys.stderr)
+        sys.exit(1)
+    except (KeyError, TypeError) as err:
+        message = None if debug else describe_build_error(err)
+        if message is None:
+            raise
+        print(f'error: {message} (SALBOX_DEBUG=1 shows the traceback)', file=sys.stderr)
         sys.exit(1)

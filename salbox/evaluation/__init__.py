@@ -8,7 +8,14 @@ Public API:
     format_table, write_results, load_curves                 tables and files
     read_map, write_map                                      8-bit map I/O
 and the low-level metric functions in ``salbox.evaluation.functional``.
+
+``SODMetric`` needs mmengine (and so torch): it is imported on first access (module
+``__getattr__``, PEP 562), so the plain functions and ``tools/eval_maps.py`` never import
+either. The registries import ``salbox.evaluation.sod_metric`` themselves when a config
+names ``type='SODMetric'`` (``locations`` in ``salbox/registry.py``).
 """
+import importlib
+
 from .folder_eval import (EvaluationInputError, MatchReport, evaluate_folder, evaluate_folders,
                           match_folder)
 from .functional import (METRIC_NAMES, adaptive_emeasure, adaptive_fmeasure,
@@ -16,7 +23,6 @@ from .functional import (METRIC_NAMES, adaptive_emeasure, adaptive_fmeasure,
                          smeasure, weighted_fmeasure)
 from .map_io import list_maps, read_map, write_map
 from .protocols import PRESETS, EvalProtocol, get_protocol
-from .sod_metric import SODMetric
 from .table import format_table, load_curves, to_csv, to_markdown, write_results
 
 __all__ = [
@@ -26,3 +32,15 @@ __all__ = [
     'evaluate_folder', 'match_folder', 'MatchReport', 'EvaluationInputError', 'format_table',
     'to_csv', 'to_markdown', 'write_results', 'load_curves', 'read_map', 'write_map', 'list_maps'
 ]
+
+
+def __getattr__(name):
+    if name == 'SODMetric':
+        value = importlib.import_module('.sod_metric', __name__).SODMetric
+        globals()[name] = value
+        return value
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -15,6 +15,13 @@ mmengine's loader for plain paths (``CheckpointLoader`` scheme ``''``) and for d
 (mmengine's ``load_url``, used by its http(s)://, torchvision://, open-mmlab:// and mmcls://
 loaders, is torch.hub's ``load_state_dict_from_url``, which unpickles with
 ``weights_only=False``), so a refused or truncated file is reported in one line that names it.
+
+``import salbox`` does not import torch (the metric tools do not need it): it asks for
+:func:`register_safe_globals` to run right after ``mmengine.runner`` (the package that defines
+``CheckpointLoader`` and the Runner) is first imported, or at once if it already is or if torch
+is already imported (``salbox/__init__.py``, ``salbox/utils/post_import.py``). Code that calls
+``torch.load(weights_only=True)`` on a Runner checkpoint itself, without mmengine's runner, calls
+:func:`register_safe_globals` first (or uses :func:`load_checkpoint_file`).
 """
 import collections
 import os

@@ -9,10 +9,10 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """Register all salbox modules (mirrors ``mmseg.utils.register_all_modules``)."""
     import salbox.datasets  # noqa: F401
     import salbox.engine  # noqa: F401
-    import salbox.evaluation  # noqa: F401
+    import salbox.evaluation.sod_metric  # noqa: F401  (salbox.evaluation exports it lazily)
     import salbox.models  # noqa: F401
     import salbox.structures  # noqa: F401
-    import salbox.visualization  # noqa: F401
+    import salbox.visualization.visualizer  # noqa: F401  (exported lazily, as above)
 
     if not init_default_scope:
         return

@@ -227,17 +227,33 @@ def test_test_tool_names_the_bad_files(tmp_path, bad_files, tiny_model):
         _run_test_tool([config, checkpoint, '--work-dir', str(tmp_path / 'work')])
 
 
-@pytest.mark.parametrize('option, names', [
-    ('model.backbone.type=NoSuchBackbone', ['NoSuchBackbone', 'registry']),
-    ('model.backbone.depht=18', ['depht']),
+@pytest.mark.parametrize('option, error, line', [
+    ('model.backbone.type=ResNett', KeyError,
+     "error: unknown type 'ResNett' in the salbox::model registry (config key type=...); "
+     "did you mean 'ResNet', 'ResNeXt'?"),
+    ('model.backbone.depht=18', TypeError,
+     "error: ResNet (salbox::model registry) got an unknown config key 'depht'; "
+     "did you mean 'depth'?"),
 ])
-def test_bad_config_is_named(tmp_path, bad_files, tiny_model, option, names):
+def test_bad_config_is_named(tmp_path, bad_files, tiny_model, capsys, monkeypatch, option,
+                             error, line):
+    """tools/test.py through run_friendly (as ``python tools/test.py`` runs it): one line
+    naming the type and registry / the class and key, with the closest valid names; the
+    mmengine exception and its traceback with SALBOX_DEBUG=1."""
+    from salbox.apis.runner_utils import run_friendly
     config, checkpoint, data = tiny_model
     if osp.isdir(data):
         shutil.rmtree(data)
     _dataset_folder(data, ('good', ), bad_files)
-    with pytest.raises(Exception) as info:
-        _run_test_tool([config, checkpoint, '--work-dir', str(tmp_path / 'work'),
-                        '--cfg-options', option])
-    for name in names:
-        assert name in str(info.value), str(info.value)
+    argv = [config, checkpoint, '--work-dir', str(tmp_path / 'work'), '--cfg-options', option]
+    monkeypatch.delenv('SALBOX_DEBUG', raising=False)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:
+        run_friendly(lambda: _run_test_tool(argv))
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == line + ' (SALBOX_DEBUG=1 shows the traceback)'
+    assert not any(text.startswith(error.__name__) for text in err), err  # no traceback
+    monkeypatch.setenv('SALBOX_DEBUG', '1')
+    with pytest.raises(error):
+        run_friendly(lambda: _run_test_tool(argv))

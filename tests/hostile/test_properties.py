@@ -115,10 +115,12 @@ def test_weighted_fmeasure_band_search_matches_scipy(shape, data):
     gt = data.draw(arrays(bool, shape))
     if not gt.any():
         gt[0, 0] = True
-    band, nearest = band_nearest(gt)
+    band, nearest = band_nearest(gt)  # ring lookup from cv2's exact squared distances
     rows, cols = distance_transform_edt(~gt, return_distances=False, return_indices=True)
     expected = (rows * shape[1] + cols).ravel()[band]
     np.testing.assert_array_equal(nearest, expected)
+    unknown = np.full(shape, 99)  # distances unusable: the search over every offset
+    np.testing.assert_array_equal(band_nearest(gt, unknown)[1], expected)
     pred = data.draw(arrays(np.float64, shape, elements=st.floats(0, 1)))
     score = weighted_fmeasure(pred, gt)
     assert np.isfinite(score) and 0 <= score <= 1
