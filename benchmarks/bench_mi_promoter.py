@@ -17,7 +17,7 @@ Rows:
 * The promoter as ``MIPromoter`` and ``tools/promote.py`` run it (``inference_copy``: BatchNorm
   folded, fusion and discriminator in their factored forms), for the LDPS MobileNetV2 model at
   the native resolution (the default), with the network at 128x128 (merge at 256x256), with the
-  paper's 5-layer discriminator, and the EfficientNet-Lite0 variant.
+  paper's 5-layer discriminator, and the EfficientNet-Lite0 variant at 224x224 and 128x128.
 * ``explicit layers``: the same LDPS model computed as the layers are written (472-channel
   concatenation, 1x1 conv on it, concatenated pairs, BatchNorm unfolded): the speed-up of the
   factored forms, which give the same numbers.
@@ -45,14 +45,15 @@ from salbox.models.promoters import (build_promoter, fuse_taps, inference_copy, 
                                      promote_online)
 
 LDPS = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'))
+LITE0 = dict(type='MIRelationNet', input_size=(224, 224),  # the pip-weights variant
+             data_preprocessor=dict(type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3),
+             backbone=dict(type='EfficientNetLite', arch='lite0', out_indices=(0, 1, 3, 4)))
 VARIANTS = {
     'LDPS MobileNetV2, native resolution (default)': LDPS,
     'LDPS MobileNetV2, network at 128x128': dict(LDPS, input_size=(128, 128)),
     'LDPS MobileNetV2, 5-layer discriminator (paper)': dict(LDPS, discriminator_layers=5),
-    'EfficientNet-Lite0 taps 0/1/3/4, 224x224 (pip weights)':
-    dict(type='MIRelationNet', input_size=(224, 224),
-         data_preprocessor=dict(type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3),
-         backbone=dict(type='EfficientNetLite', arch='lite0', out_indices=(0, 1, 3, 4))),
+    'EfficientNet-Lite0 taps 0/1/3/4, network at 224x224': LITE0,
+    'EfficientNet-Lite0 taps 0/1/3/4, network at 128x128': dict(LITE0, input_size=(128, 128)),
 }
 SKIMAGE_PHOTOS = ('astronaut', 'chelsea', 'coffee', 'motorcycle_left', 'rocket',
                   'hubble_deep_field', 'retina', 'coins')
