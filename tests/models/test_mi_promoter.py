@@ -260,7 +260,8 @@ def test_priors_from_a_frozen_detector_on_the_fly(tmp_path):
 
 @pytest.mark.parametrize('name', ['mi_promoter_mobilenetv2_duts-te_picanet.py',
                                   'mi_promoter_mobilenetv2_synthetic.py',
-                                  'mi_promoter_efficientnet-lite0_224.py'])
+                                  'mi_promoter_efficientnet-lite0_224.py',
+                                  'mi_promoter_efficientnet-lite0_128.py'])
 def test_promoter_configs_build(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs/mi_promoter', name))
     model = build_promoter(cfg.model.to_dict())  # init_cfg is not run here
