@@ -150,8 +150,8 @@ def main():
             explicit = explicit_layers(build_promoter(cfg))
             row('  the same, explicit layers', lambda image, prior: explicit.promote(image, prior))
             if args.online:
-                row('  online mode (10 iterations, lr 0.2)',
-                    lambda image, prior: promote_online(model, image, prior, 10, 0.2))
+                row('  online mode (10 iterations, lr 0.2)', lambda image, prior:
+                    torch.enable_grad()(promote_online)(model, image, prior, 10, 0.2))
 
 
 if __name__ == '__main__':

@@ -43,3 +43,21 @@ def test_spectral_residual_without_images_is_one_line(tmp_path):
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert '--images' in result.stderr
+
+
+@pytest.mark.skipif(not hasattr(cv2, 'saliency'),
+                    reason='needs opencv-contrib-python-headless (cv2.saliency)')
+def test_spectral_residual_smoothing_is_a_gaussian_of_the_short_side(tmp_path):
+    masks, images = make_pair(tmp_path)
+    maps = {}
+    for smooth in ('0', '0.05'):
+        out = tmp_path / f'out{smooth}'
+        subprocess.run([sys.executable, TOOL, str(masks), str(out), '--kind', 'spectral_residual',
+                        '--images', str(images), '--smooth', smooth], check=True)
+        maps[smooth] = cv2.imread(str(out / 'a.png'), cv2.IMREAD_GRAYSCALE).astype(np.float32)
+    raw = cv2.saliency.StaticSaliencySpectralResidual_create().computeSaliency(
+        cv2.imread(str(images / 'a.jpg')))[1].astype(np.float32)
+    expected = cv2.GaussianBlur(raw, (0, 0), sigmaX=0.05 * 96)
+    expected = 255 * (expected - expected.min()) / (expected.max() - expected.min())
+    assert np.abs(maps['0.05'] - expected).max() <= 1.0  # 8-bit rounding
+    assert np.abs(maps['0.05'] - maps['0']).max() > 20  # smoothing changed the map

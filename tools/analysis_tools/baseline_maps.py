@@ -2,7 +2,7 @@
 
     python tools/analysis_tools/baseline_maps.py MASK_DIR OUT_DIR [--kind centre|uniform]
     python tools/analysis_tools/baseline_maps.py MASK_DIR OUT_DIR --kind spectral_residual \
-        --images IMAGE_DIR
+        --images IMAGE_DIR [--smooth 0.03]
 
 ``centre``: an isotropic Gaussian centre prior (std a quarter of each side), the classic
 "photographers centre their subject" baseline; ``uniform``: a constant map;
@@ -33,8 +33,10 @@ def centre_prior(height: int, width: int) -> np.ndarray:
     return np.exp(-0.5 * (dy ** 2 + dx ** 2)).astype(np.float32)
 
 
-def spectral_residual(image_path: str) -> np.ndarray:
-    """OpenCV's spectral-residual saliency of a photo, min-max scaled to [0, 1]."""
+def spectral_residual(image_path: str, smooth: float = 0.0) -> np.ndarray:
+    """OpenCV's spectral-residual saliency of a photo, optionally smoothed by a Gaussian of
+    sigma ``smooth`` x the short side (Hou & Zhang, CVPR 2007, smooth their map with a
+    Gaussian as well), min-max scaled to [0, 1]."""
     if not hasattr(cv2, 'saliency'):
         raise SalboxError('--kind spectral_residual needs OpenCV\'s contrib modules '
                           f'(cv2 {cv2.__version__} has no cv2.saliency): '
@@ -46,6 +48,8 @@ def spectral_residual(image_path: str) -> np.ndarray:
     if not ok:
         raise SalboxError(f'spectral residual failed on {image_path}')
     saliency = saliency.astype(np.float32)
+    if smooth > 0:
+        saliency = cv2.GaussianBlur(saliency, (0, 0), sigmaX=smooth * min(saliency.shape[:2]))
     span = float(saliency.max() - saliency.min())
     return (saliency - saliency.min()) / span if span > 0 else np.zeros_like(saliency)
 
@@ -71,6 +75,9 @@ def main(argv=None):
     parser.add_argument('--kind', choices=['centre', 'uniform', 'spectral_residual'],
                         default='centre')
     parser.add_argument('--images', help='photo folder (for --kind spectral_residual)')
+    parser.add_argument('--smooth', type=float, default=0.0,
+                        help='spectral residual: Gaussian sigma as a fraction of the short side '
+                        '(e.g. 0.03; default 0, no smoothing)')
     args = parser.parse_args(argv)
     if not osp.isdir(args.mask_dir):
         raise SalboxError(f'mask folder not found: {args.mask_dir}')
@@ -83,7 +90,7 @@ def main(argv=None):
     for stem, path in sorted(masks.items()):
         height, width = read_map(path).shape[:2]
         if args.kind == 'spectral_residual':
-            saliency = spectral_residual(find_image(args.images, stem))
+            saliency = spectral_residual(find_image(args.images, stem), args.smooth)
             if saliency.shape != (height, width):
                 raise SalboxError(f'image of {stem} is {saliency.shape[1]}x{saliency.shape[0]}, '
                                   f'its mask {path} is {width}x{height}')
