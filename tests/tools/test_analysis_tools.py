@@ -93,6 +93,21 @@ def test_get_flops_falls_back_when_tracing_fails():
     assert f'{sum(p.numel() for p in brn.parameters()):,}' in params
 
 
+def test_flop_counter_counts_baddbmm_like_bmm():
+    """The MI promoter's factored fusion sums its resized projections with ``baddbmm_``."""
+    class Products(nn.Module):
+        def forward(self, x):
+            out = torch.bmm(x, x.transpose(1, 2))  # (4, 6, 6): 4*6*5*6 = 720
+            out.baddbmm_(x, x.transpose(1, 2))  # + 720
+            return torch.baddbmm(out, x, x.transpose(1, 2))  # + 720
+
+    tool = _load_tool('tools/analysis_tools/benchmark.py')
+    tool.count_baddbmm()
+    from mmengine.analysis import FlopAnalyzer
+    analyzer = FlopAnalyzer(Products(), (torch.randn(4, 6, 5), ))
+    assert analyzer.total() == 3 * 720
+
+
 def test_all_configs_mode_updates_only_the_marked_table(tmp_path, capsys):
     configs = tmp_path / 'configs'
     configs.mkdir()

@@ -141,10 +141,27 @@ class quiet_mmengine:
         return False
 
 
+def _baddbmm_flops(inputs, outputs) -> int:
+    """``baddbmm(input, batch1, batch2)``: the multiply-adds of ``bmm(batch1, batch2)``, as
+    mmengine counts ``bmm`` (the MI promoter's factored fusion sums its resized projections
+    with it)."""
+    from mmengine.analysis.jit_handles import get_shape
+    n, c, t = get_shape(inputs[1])
+    return n * c * t * get_shape(inputs[2])[-1]
+
+
+def count_baddbmm() -> None:
+    """Teach mmengine's FLOP counter ``aten::baddbmm`` (it knows ``bmm``, not this one)."""
+    from mmengine.analysis import complexity_analysis
+    for op in ('aten::baddbmm', 'aten::baddbmm_'):
+        complexity_analysis._DEFAULT_SUPPORTED_FLOP_OPS.setdefault(op, _baddbmm_flops)
+
+
 def complexity_info(model: nn.Module, shape: Sequence[int], device: str = 'cpu',
                     show_table: bool = False) -> dict:
     """mmengine's ``get_model_complexity_info`` for the network forward of one image."""
     from mmengine.analysis import get_model_complexity_info
+    count_baddbmm()
     inputs, samples = make_batch(1, shape, device)
     with quiet_mmengine(), torch.no_grad():
         return get_model_complexity_info(_TensorForward(model, samples), inputs=(inputs,),
