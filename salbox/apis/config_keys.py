@@ -19,6 +19,7 @@ OpenMMLab configs commonly define, and are not reported. The result is a warning
 error (the run goes on): see docs/bad_input.md.
 """
 import difflib
+import sys
 from typing import Iterable, List
 
 # Read by mmengine 0.10.7's Runner (from_cfg and Runner's own cfg.get calls) and Config.
@@ -82,3 +83,10 @@ def unknown_key_warnings(keys: Iterable[str], where: str = 'config') -> List[str
             messages.append(f'{where}: unknown top-level key {key!r} is not read by the '
                             f'Runner or salbox{hint}')
     return messages
+
+
+def warn_unknown_keys(cfg, where: str = 'config') -> None:
+    """Print each :func:`unknown_key_warnings` message as one ``warning:`` line on stderr
+    (``tools/train.py``, ``tools/test.py`` and ``tools/infer.py``)."""
+    for message in unknown_key_warnings(cfg.keys(), where):
+        print(f'warning: {message}', file=sys.stderr)

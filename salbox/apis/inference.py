@@ -18,6 +18,7 @@ from mmengine.runner import load_checkpoint
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
 from salbox.utils.errors import SalboxError
+from .config_keys import warn_unknown_keys
 from .tta import use_tta
 
 ImageInput = Union[str, np.ndarray]
@@ -32,7 +33,8 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     if isinstance(config, str):
         if not osp.isfile(config):
             raise SalboxError(f'config file not found: {config}')
-        config = Config.fromfile(config)
+        path, config = config, Config.fromfile(config)
+        warn_unknown_keys(config, path)  # a misspelt key is never read
     else:
         config = copy.deepcopy(config)
     if cfg_options:

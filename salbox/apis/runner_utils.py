@@ -13,7 +13,7 @@ from mmengine.runner import Runner
 
 from salbox.utils.errors import SalboxError
 from .build_errors import describe_build_error
-from .config_keys import unknown_key_warnings
+from .config_keys import warn_unknown_keys
 
 
 def add_runner_arguments(parser) -> None:
@@ -41,8 +41,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = '
     if not osp.isfile(path):
         raise SalboxError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
-    for message in unknown_key_warnings(cfg.keys(), path):  # a misspelt key is never read
-        print(f'warning: {message}', file=sys.stderr)
+    warn_unknown_keys(cfg, path)  # a misspelt key is never read
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

@@ -43,6 +43,18 @@ def test_misspelt_top_level_key_is_named_with_the_closest_known_key(tmp_path, ca
     assert len(err) == 1 and err[0].startswith(f'warning: {config}: ') and expected in err[0]
 
 
+def test_inference_api_names_a_misspelt_top_level_key(tmp_path, capsys):
+    """tools/infer.py builds its model through ``init_model``, not ``load_config``."""
+    from salbox.apis.inference import init_model
+    config = tmp_path / 'typo.py'
+    config.write_text(f"_base_ = '{REPO}/configs/r3net/r3net_resnet18_synthetic.py'\n"
+                      'tset_pipeline = []\n')
+    init_model(str(config))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"warning: {config}: unknown top-level key 'tset_pipeline' is ignored; "
+                   "did you mean 'test_pipeline'?"]
+
+
 def _error_of(build):
     with pytest.raises(Exception) as info:
         build()
