@@ -29,10 +29,10 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
 import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from salbox.apis.runner_utils import run_friendly  # noqa: E402
+from salbox.apis.runner_utils import load_config, run_friendly  # noqa: E402
 from salbox.datasets.prior_dataset import pair_images_and_priors, read_pair  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
 from salbox.models.promoters import (build_promoter, fit_label_free, inference_copy,  # noqa
@@ -106,11 +106,7 @@ def collect_pairs(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SalboxError(f'config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     promote_cfg = dict(DEFAULT_PROMOTE_CFG, **cfg.get('promote_cfg', {}))
     pairs = collect_pairs(args)
     os.makedirs(args.out, exist_ok=True)
@@ -151,7 +147,8 @@ def main(argv=None):
         print(f'fitted in {time.time() - start:.0f} s; checkpoint: {ckpt}')
 
     model.eval()
-    fast_model = inference_copy(model)  # BN folded (running statistics); same numbers
+    if not args.online:  # BN folded (running statistics); same numbers
+        fast_model = inference_copy(model)
     no_anchor = []
     for i in tqdm(range(len(pairs)), desc='promote', unit='img'):
         stem = pairs[i][0]

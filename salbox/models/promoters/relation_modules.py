@@ -72,19 +72,17 @@ def project_fused_taps(feats: Sequence[torch.Tensor], weight: torch.Tensor,
             proj = F.conv2d(feat, w[:, :, None, None])
             rows.append(interpolation_matrix(h, height, align_corners, proj))
             cols.append(proj @ interpolation_matrix(wd, width, align_corners, proj).t())
+    # The first tap sets the fused size, so ``near`` always holds it: the 1x1 conv of the near
+    # taps is one matrix product, the bias added in it (no extra pass).
     batch, out_channels = feats[0].shape[0], weight.shape[0]
     shape = (batch, out_channels, height, width)
-    if near:  # the 1x1 conv as one matrix product, the bias added in it (no extra pass)
-        near_cat = torch.cat(near, dim=1).flatten(2)
-        near_weight = torch.cat(near_weights, dim=1).expand(batch, -1, -1)
-        if bias is None:
-            out = torch.bmm(near_weight, near_cat)
-        else:
-            out = torch.baddbmm(bias.view(1, -1, 1).expand(batch, -1, height * width),
-                                near_weight, near_cat)
+    near_cat = torch.cat(near, dim=1).flatten(2)
+    near_weight = torch.cat(near_weights, dim=1).expand(batch, -1, -1)
+    if bias is None:
+        out = torch.bmm(near_weight, near_cat)
     else:
-        out = (feats[0].new_zeros(batch, out_channels, height * width) if bias is None else
-               bias.view(1, -1, 1).expand(batch, -1, height * width).contiguous())
+        out = torch.baddbmm(bias.view(1, -1, 1).expand(batch, -1, height * width),
+                            near_weight, near_cat)
     out = out.view(shape)
     if rows:  # resize-and-sum of the deep projections, added in the same product
         resized_rows = torch.cat(rows, dim=1).expand(batch * out_channels, -1, -1)
