@@ -14,8 +14,7 @@ and the low-level metric functions in ``salbox.evaluation.functional``.
 either. The registries import ``salbox.evaluation.sod_metric`` themselves when a config
 names ``type='SODMetric'`` (``locations`` in ``salbox/registry.py``).
 """
-import importlib
-
+from salbox.utils.lazy_exports import lazy_exports
 from .folder_eval import (EvaluationInputError, MatchReport, evaluate_folder, evaluate_folders,
                           match_folder)
 from .functional import (METRIC_NAMES, adaptive_emeasure, adaptive_fmeasure,
@@ -33,14 +32,4 @@ __all__ = [
     'to_csv', 'to_markdown', 'write_results', 'load_curves', 'read_map', 'write_map', 'list_maps'
 ]
 
-
-def __getattr__(name):
-    if name == 'SODMetric':
-        value = importlib.import_module('.sod_metric', __name__).SODMetric
-        globals()[name] = value
-        return value
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, {'SODMetric': '.sod_metric'})

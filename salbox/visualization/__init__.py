@@ -5,20 +5,9 @@
 registry imports ``salbox.visualization.visualizer`` itself (``locations`` in
 ``salbox/registry.py``).
 """
-import importlib
-
+from salbox.utils.lazy_exports import lazy_exports
 from .curves import plot_curves, plot_dataset_curves
 
 __all__ = ['plot_curves', 'plot_dataset_curves', 'SalLocalVisualizer']
 
-
-def __getattr__(name):
-    if name == 'SalLocalVisualizer':
-        value = importlib.import_module('.visualizer', __name__).SalLocalVisualizer
-        globals()[name] = value
-        return value
-    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, {'SalLocalVisualizer': '.visualizer'})
