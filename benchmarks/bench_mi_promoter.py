@@ -17,7 +17,13 @@ Rows:
 * The promoter as ``MIPromoter`` and ``tools/promote.py`` run it (``inference_copy``: BatchNorm
   folded, fusion and discriminator in their factored forms), for the LDPS MobileNetV2 model at
   the native resolution (the default), with the network at 128x128 (merge at 256x256), with the
-  paper's 5-layer discriminator, and the EfficientNet-Lite0 variant at 224x224 and 128x128.
+  paper's 5-layer discriminator, and the EfficientNet-Lite0 variant at 224x224 and 128x128
+  (with each image's BatchNorm statistics, as its configs set, so its BatchNorm is not folded).
+* ``bf16``: each variant's copy made with ``inference_copy(model, 'bf16')`` (network in
+  bfloat16, channels-last; fast only on CPUs with bfloat16 units, which the header names), and
+  how far its promoted maps are from float32 (mean and max absolute difference over the photos).
+  The model is randomly initialised here; ``configs/mi_promoter/README.md`` compares the two
+  precisions on real fitted promoters and PASCAL-S.
 * ``explicit layers``: the same LDPS model computed as the layers are written (472-channel
   concatenation, 1x1 conv on it, concatenated pairs, BatchNorm unfolded): the speed-up of the
   factored forms, which give the same numbers.
@@ -43,9 +49,10 @@ import torch  # noqa: E402
 from salbox.models.postprocessors import DenseCRF  # noqa: E402
 from salbox.models.promoters import (build_promoter, fuse_taps, inference_copy,  # noqa: E402
                                      promote_online)
+from salbox.utils.cpu_features import bf16_units  # noqa: E402
 
 LDPS = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'))
-LITE0 = dict(type='MIRelationNet', input_size=(224, 224),  # the pip-weights variant
+LITE0 = dict(type='MIRelationNet', input_size=(224, 224), test_bn_stats='image',  # as its configs
              data_preprocessor=dict(type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3),
              backbone=dict(type='EfficientNetLite', arch='lite0', out_indices=(0, 1, 3, 4)))
 VARIANTS = {
@@ -124,6 +131,8 @@ def main():
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--threads', type=int, default=1, help='torch threads of the promoter')
     parser.add_argument('--online', action='store_true', help='also time the online mode')
+    parser.add_argument('--no-bf16', dest='bf16', action='store_false',
+                        help='skip the bfloat16 rows')
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -133,19 +142,27 @@ def main():
     t_crf = per_photo_seconds(lambda image, prior: crf(image, prior), pairs, args.repeats)
     print(f'{len(pairs)} photos at {args.size}x{args.size}, promoter on {args.threads} torch '
           f'thread(s), median of {args.repeats} runs per photo, load average '
-          f'{os.getloadavg()[0]:.1f}')
+          f'{os.getloadavg()[0]:.1f}, CPU bfloat16 units: {bf16_units()}')
     print(f'{"DenseCRF (R3Net parameters, 1 iteration, 1 thread)":58s} {1000 * t_crf:8.1f} ms  '
           f'ratio 1.00 (reference)')
 
-    def row(name, model_fn):
+    def row(name, model_fn, note=''):
         with torch.no_grad():
             t = per_photo_seconds(model_fn, pairs, args.repeats)
-        print(f'{name:58s} {1000 * t:8.1f} ms  ratio {t / t_crf:5.2f}')
+        print(f'{name:58s} {1000 * t:8.1f} ms  ratio {t / t_crf:5.2f}{note}')
 
     for name, cfg in VARIANTS.items():
         model = build_promoter(cfg).eval()
         fast = inference_copy(model)
         row(name, lambda image, prior: fast.promote(image, prior))
+        if args.bf16:
+            half = inference_copy(model, 'bf16')
+            with torch.no_grad():
+                diffs = [(fast.promote(*pair)[0] - half.promote(*pair)[0]).abs()
+                         for pair in pairs]
+            row('  the same, bf16', lambda image, prior: half.promote(image, prior),
+                f'  (maps vs fp32: mean |diff| {statistics.mean(float(d.mean()) for d in diffs):.4f}'
+                f', max {max(float(d.max()) for d in diffs):.3f})')
         if cfg is LDPS:
             explicit = explicit_layers(build_promoter(cfg))
             row('  the same, explicit layers', lambda image, prior: explicit.promote(image, prior))

@@ -1,7 +1,7 @@
 """Promote a folder of another method's saliency maps with the MI promoter (LDPS).
 
     python tools/promote.py CONFIG --images IMG_DIR --priors MAP_DIR --out OUT_DIR \\
-        [--checkpoint CKPT | --fit-iters N] [--online] [--stems FILE]
+        [--checkpoint CKPT | --fit-iters N] [--online] [--stems FILE] [--precision bf16]
 
 Writes ``OUT_DIR/<stem>.png`` for every image that has a prior map ``MAP_DIR/<stem>.png``.
 Without ``--checkpoint`` the promoter is first fitted, label-free, on these same images and
@@ -18,7 +18,8 @@ counted and named in a warning at the end.
 
 CONFIG is a ``configs/mi_promoter/*.py`` file: its ``model`` (an ``MIRelationNet``) and its
 ``promote_cfg`` (fitting schedule: ``fit_iters``, ``lr``, ``backbone_lr_mult``, ``momentum``,
-``weight_decay``, ``online_iters``, ``online_lr``).
+``weight_decay``, ``online_iters``, ``online_lr``, ``seed``; augmentation of the fit:
+``crop_min_scale``, ``flip``).
 """
 import argparse
 import os
@@ -37,11 +38,13 @@ from salbox.datasets.prior_dataset import pair_images_and_priors, read_pair  # n
 from salbox.evaluation import write_map  # noqa: E402
 from salbox.models.promoters import (build_promoter, fit_label_free, inference_copy,  # noqa
                                      load_promoter, promote_online, save_promoter)
-from salbox.models.promoters.fitting import usable  # noqa: E402
+from salbox.models.promoters.fitting import PRECISIONS, usable  # noqa: E402
+from salbox.utils.cpu_features import bf16_units  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
 DEFAULT_PROMOTE_CFG = dict(fit_iters=1000, lr=5e-3, backbone_lr_mult=0.1, momentum=0.9,
-                           weight_decay=5e-3, online_iters=10, online_lr=0.2, seed=0)
+                           weight_decay=5e-3, online_iters=10, online_lr=0.2, seed=0,
+                           crop_min_scale=1.0, flip=False)
 MAX_LISTED = 20
 
 
@@ -66,6 +69,10 @@ def parse_args(argv=None):
     parser.add_argument('--resize-priors', action='store_true',
                         help='resize priors whose size differs from their image')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help='network precision for promotion: bf16 runs several times faster '
+                             'on CPUs with bfloat16 units (AVX512-BF16 / AMX); fitting is '
+                             'always float32')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. model.input_size="(128,128)"')
     return parser.parse_args(argv)
@@ -138,7 +145,8 @@ def main(argv=None):
                        backbone_lr_mult=promote_cfg['backbone_lr_mult'],
                        momentum=promote_cfg['momentum'],
                        weight_decay=promote_cfg['weight_decay'], seed=promote_cfg['seed'],
-                       progress=progress)
+                       progress=progress, crop_min_scale=float(promote_cfg['crop_min_scale']),
+                       flip=bool(promote_cfg['flip']))
         bar.close()
         ckpt = args.save_checkpoint or osp.join(args.out, 'promoter.pth')
         save_promoter(model, ckpt, model_cfg,
@@ -147,8 +155,11 @@ def main(argv=None):
         print(f'fitted in {time.time() - start:.0f} s; checkpoint: {ckpt}')
 
     model.eval()
-    if not args.online:  # BN folded (running statistics); same numbers
-        fast_model = inference_copy(model)
+    if not args.online:  # BN folded (running statistics); optionally bfloat16
+        if args.precision == 'bf16' and args.device == 'cpu' and bf16_units() == []:
+            print('warning: this CPU reports no bfloat16 units (avx512_bf16 / amx_bf16), so '
+                  '--precision bf16 is emulated and likely slower than fp32', file=sys.stderr)
+        fast_model = inference_copy(model, args.precision)
     no_anchor = []
     for i in tqdm(range(len(pairs)), desc='promote', unit='img'):
         stem = pairs[i][0]

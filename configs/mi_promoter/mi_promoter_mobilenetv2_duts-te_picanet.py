@@ -78,18 +78,12 @@ val_dataloader = dict(
 # set is DUTS-TE with its PiCANet priors, now with masks for scoring; validation (checkpoint
 # selection) uses ECSSD above, never the reported set.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type='PriorMapDataset',
+        val_dataloader['dataset'],
         data_root='data/DUTS-TE',
         data_prefix=dict(img_path='images', prior_path='../priors/PiCANet/DUTS-TE'),
-        gt_dir='masks',
-        dataset_name='DUTS-TE',
-        test_mode=True,
-        pipeline=val_pipeline))
+        dataset_name='DUTS-TE'))
 val_evaluator = dict(type='SODMetric')
 test_evaluator = val_evaluator
 

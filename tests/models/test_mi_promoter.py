@@ -20,6 +20,7 @@ from salbox.datasets.synthetic import render_sample
 from salbox.models.promoters import (MIPromoter, build_promoter, confidence_merge,
                                      foreground_anchor, minmax_normalise, pair_targets,
                                      promote_online, save_promoter)
+from salbox.models.promoters.fitting import random_crop_flip
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
 
@@ -129,6 +130,17 @@ def test_label_free_fit_improves_corrupted_priors_without_reading_masks(tmp_path
     mae, max_f = scores(out, masks)
     assert mae < prior_mae - 0.01, (prior_mae, mae)
     assert max_f > prior_f + 0.02, (prior_f, max_f)
+    # The fitted promoter run in bfloat16 gives the same maps up to rounding.
+    out_bf16 = tmp_path / 'out_bf16'
+    load_tool().main([str(config), '--images', str(tmp_path / 'images'), '--priors',
+                      str(tmp_path / 'priors'), '--out', str(out_bf16), '--checkpoint',
+                      str(out / 'promoter.pth'), '--precision', 'bf16'])
+    diffs = [np.abs(cv2.imread(str(out / f'{stem}.png'), 0).astype(float)
+                    - cv2.imread(str(out_bf16 / f'{stem}.png'), 0)).mean() / 255
+             for stem in masks]
+    assert max(diffs) < 0.01, diffs
+    mae_bf16, max_f_bf16 = scores(out_bf16, masks)
+    assert abs(mae_bf16 - mae) < 0.003 and abs(max_f_bf16 - max_f) < 0.01
 
 
 def test_prior_dataset_never_lists_ground_truth(tmp_path):
@@ -282,3 +294,21 @@ def test_tool_cfg_options_reach_the_fitted_model(tmp_path):
     assert tuple(ckpt['meta']['promoter_cfg']['input_size']) == (24, 24)
     assert sorted(p.name for p in (tmp_path / 'out').glob('*.png')) == [
         '000.png', '001.png', '002.png']
+
+
+def test_fit_augmentation_crops_and_flips_image_and_prior_alike():
+    import random
+    rows, cols = torch.meshgrid(torch.arange(60), torch.arange(80), indexing='ij')
+    image = torch.stack([rows, cols, rows * 0]).to(torch.uint8)
+    prior = ((rows * 80 + cols).float() / (60 * 80))[None]
+    same = random_crop_flip(image, prior, random.Random(0))
+    assert same[0] is image and same[1] is prior  # off by default: the official recipe
+    rng, flipped = random.Random(3), 0
+    for _ in range(40):
+        img, pri = random_crop_flip(image, prior, rng, min_scale=0.5, flip=True)
+        h, w = img.shape[-2:]
+        assert pri.shape[-2:] == (h, w) and 30 <= h <= 60 and 40 <= w <= 80
+        # every pixel of the prior still sits under the image pixel it came from
+        torch.testing.assert_close(pri[0], (img[0].float() * 80 + img[1].float()) / (60 * 80))
+        flipped += int(img[1, 0, 0] > img[1, 0, -1])
+    assert 5 < flipped < 35

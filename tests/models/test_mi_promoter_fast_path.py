@@ -17,16 +17,19 @@ def _taps(size, batch=2, widths=(32, 24, 96, 320), strides=(2, 4, 16, 32)):
             for c, s in zip(widths, strides)]
 
 
+@pytest.mark.parametrize('memory_format', [torch.contiguous_format, torch.channels_last])
 @pytest.mark.parametrize('align_corners', [True, False])
 @pytest.mark.parametrize('size', [(256, 256), (97, 130), (32, 48)])
-def test_projected_fusion_equals_conv_on_the_fused_map(size, align_corners):
+def test_projected_fusion_equals_conv_on_the_fused_map(size, align_corners, memory_format):
+    """Both layouts: NCHW (matrix products) and channels-last (the bfloat16 copy's path)."""
     torch.manual_seed(0)
-    taps = [t.requires_grad_() for t in _taps(size)]
+    taps = [t.contiguous(memory_format=memory_format).requires_grad_() for t in _taps(size)]
     weight = torch.randn(472, 472, 1, 1, dtype=torch.float64, requires_grad=True)
     bias = torch.randn(472, dtype=torch.float64)
     explicit = F.conv2d(fuse_taps(taps, align_corners), weight, bias)
     fast = project_fused_taps(taps, weight, bias, align_corners)
     assert fast.shape == explicit.shape
+    assert fast.is_contiguous(memory_format=memory_format)
     torch.testing.assert_close(fast, explicit, rtol=1e-10, atol=1e-10)
     grad = torch.randn_like(explicit)
     g_explicit = torch.autograd.grad(explicit, taps + [weight], grad)
@@ -94,3 +97,29 @@ def test_inference_copy_keeps_batchnorm_for_image_statistics():
                                 test_bn_stats='image'))
     fast = inference_copy(model)
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+
+
+def test_bfloat16_copy_scores_pixels_as_the_float32_model_does():
+    torch.manual_seed(0)
+    model = _with_random_bn_statistics(build_promoter(dict(
+        type='MIRelationNet', backbone=dict(type='MobileNetV2'), input_size=(96, 96)))).eval()
+    fast, half = inference_copy(model), inference_copy(model, 'bf16')
+    assert half.compute_dtype == torch.bfloat16 and model.compute_dtype == torch.float32
+    conv = half.aspp.reduce[1].conv.weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    assert half.data_preprocessor.mean.dtype == torch.float32  # normalisation stays exact
+    image = torch.randint(0, 256, (3, 120, 100), dtype=torch.uint8)
+    inputs = fast.normalise_rgb(image)
+    prior = torch.linspace(0, 1, 96)[None, None, :, None].expand(1, 1, 96, 96)
+    with torch.no_grad():
+        ref, _ = fast.relation_logits(fast._resize(inputs, (96, 96)), prior)
+        out, _ = half.relation_logits(half._resize(inputs, (96, 96)), prior)
+    assert out.dtype == torch.float32
+    assert not torch.equal(out, ref)  # it did run in another precision
+    torch.testing.assert_close(out.sigmoid(), ref.sigmoid(), rtol=0, atol=0.01)
+
+
+def test_inference_copy_rejects_an_unknown_precision():
+    with pytest.raises(ValueError, match="'fp16'"):
+        inference_copy(build_promoter(dict(type='MIRelationNet',
+                                           backbone=dict(type='MobileNetV2'))), 'fp16')

@@ -66,13 +66,38 @@ def usable(prior: torch.Tensor, model: MIRelationNet) -> bool:
     return bool(prior.max() >= model.theta_fg) and bool(prior.min() <= model.theta_abg)
 
 
+def random_crop_flip(image: torch.Tensor, prior: torch.Tensor, rng: random.Random,
+                     min_scale: float = 1.0, flip: bool = False
+                     ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The same random crop (each side a uniform fraction in [``min_scale``, 1] of the image's,
+    at a uniform position) and horizontal flip (p = 0.5) of an image (C, H, W) and its prior.
+
+    Not in the official recipe (its flip is commented out and it has no crop). Chosen as an
+    option for priors that do not depend on the image, such as the centre prior: without it the
+    network can fit such a prior from position alone (zero padding tells a CNN where the border
+    is); cropping moves the prior's peak around the frame, so only appearance can explain it."""
+    if min_scale < 1.0:
+        height, width = image.shape[-2:]
+        crop_h = max(1, round(height * rng.uniform(min_scale, 1.0)))
+        crop_w = max(1, round(width * rng.uniform(min_scale, 1.0)))
+        top, left = rng.randint(0, height - crop_h), rng.randint(0, width - crop_w)
+        image = image[..., top:top + crop_h, left:left + crop_w]
+        prior = prior[..., top:top + crop_h, left:left + crop_w]
+    if flip and rng.random() < 0.5:
+        image, prior = image.flip(-1), prior.flip(-1)
+    return image, prior
+
+
 def fit_label_free(model: MIRelationNet, get_pair: PairGetter, indices: Sequence[int],
                    iters: int, lr: float = 5e-3, backbone_lr_mult: float = 0.1,
                    momentum: float = 0.9, weight_decay: float = 5e-3, seed: int = 0,
-                   progress: Optional[Callable[[int, float], None]] = None) -> List[float]:
+                   progress: Optional[Callable[[int, float], None]] = None,
+                   crop_min_scale: float = 1.0, flip: bool = False) -> List[float]:
     """Fit ``model`` for ``iters`` iterations of one (image, prior) pair each, drawn in a
     seeded random order from ``indices``. ``get_pair(i)`` returns (uint8 RGB (3, H, W), prior
-    (1, H, W) in [0, 1]). Returns the loss of every iteration; leaves the model in eval mode."""
+    (1, H, W) in [0, 1]). ``crop_min_scale`` < 1 and ``flip`` augment every pair
+    (:func:`random_crop_flip`; off by default, as in the official code). Returns the loss of
+    every iteration; leaves the model in eval mode."""
     if not indices:
         raise SalboxError('no usable (image, prior) pair to fit the promoter on: every prior '
                           f'lacks a pixel >= theta_fg={model.theta_fg} or <= '
@@ -88,7 +113,7 @@ def fit_label_free(model: MIRelationNet, get_pair: PairGetter, indices: Sequence
         if not order:
             order = list(indices)
             rng.shuffle(order)
-        image, prior = get_pair(order.pop())
+        image, prior = random_crop_flip(*get_pair(order.pop()), rng, crop_min_scale, flip)
         device = model.aspp.fuse.conv.weight.device
         loss = model.loss_from_tensors(model.normalise_rgb(image),
                                        prior[None].to(device, torch.float32))['loss_mi']
@@ -146,16 +171,33 @@ def promote_online(template: MIRelationNet, image: torch.Tensor, prior: torch.Te
     return out[0], bool(has[0])
 
 
-def inference_copy(model: MIRelationNet) -> MIRelationNet:
-    """An eval-mode copy for fast promotion with the same numbers (up to float rounding).
+PRECISIONS = ('fp32', 'bf16')
+
+
+def inference_copy(model: MIRelationNet, precision: str = 'fp32') -> MIRelationNet:
+    """An eval-mode copy for fast promotion.
 
     With ``test_bn_stats='running'`` every BatchNorm is folded into the conv before it
-    (``mmcv.cnn.fuse_conv_bn``; BN in eval mode is a per-channel affine map). With
-    ``'image'`` the statistics change per image, so nothing is folded. ``model`` is not
-    modified; keep it for further fitting or the online mode."""
+    (``mmcv.cnn.fuse_conv_bn``; BN in eval mode is a per-channel affine map): the same maps up
+    to float rounding. With ``'image'`` the statistics change per image, so nothing is folded.
+
+    ``precision='bf16'`` also casts the network to bfloat16 with channels-last weights, which
+    oneDNN runs on the CPU's bfloat16 units (AVX512-BF16 / AMX) several times faster than
+    float32. Only the network is bfloat16: the anchor (a weighted mean over pixels), the
+    sigmoid, the confidence merge and the min-max run in float32. The maps differ from float32
+    by bfloat16 rounding of the relation scores (measured in ``benchmarks/bench_mi_promoter.py``
+    and ``configs/mi_promoter/README.md``). ``model`` is not modified; keep it for further
+    fitting or the online mode."""
+    if precision not in PRECISIONS:
+        raise ValueError(f'inference_copy: precision must be one of {PRECISIONS}, '
+                         f'got {precision!r}')
     copy_ = copy.deepcopy(model).eval()
     if copy_.test_bn_stats == 'running':
         fuse_conv_bn(copy_)
+    if precision == 'bf16':  # the network only; the data preprocessor's mean/std stay float32
+        for part in (copy_.backbone, copy_.aspp, copy_.certain_transformer,
+                     copy_.all_transformer, copy_.discriminator):
+            part.to(torch.bfloat16).to(memory_format=torch.channels_last)
     return copy_
 
 

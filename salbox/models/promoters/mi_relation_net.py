@@ -127,8 +127,17 @@ class MIRelationNet(BaseModel):
         return F.interpolate(x, size=tuple(size), mode='bilinear',
                              align_corners=self.align_corners)
 
+    @property
+    def compute_dtype(self) -> torch.dtype:
+        """The dtype of the network's weights: float32, or bfloat16 for an inference copy made
+        with ``inference_copy(model, precision='bf16')``."""
+        return self.aspp.fuse.conv.weight.dtype
+
     def relation_features(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """(anchor-branch features, pixel-branch features), both (N, C, H/2, W/2)."""
+        dtype = self.compute_dtype
+        if inputs.dtype != dtype:  # a bfloat16 copy runs channels-last (oneDNN's fast path)
+            inputs = inputs.to(dtype).contiguous(memory_format=torch.channels_last)
         return self.head_features(self.backbone(inputs))
 
     def head_features(self, taps: Sequence[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -148,7 +157,8 @@ class MIRelationNet(BaseModel):
         anchor, has_anchor = foreground_anchor(certain, priors, self.theta_fg)
         anchor_first = not (self.training and self.random_pair_order
                             and bool(torch.rand(()) > 0.5))
-        return self.discriminator.pairs(anchor, pixels, anchor_first), has_anchor
+        logits = self.discriminator.pairs(anchor.to(pixels.dtype), pixels, anchor_first)
+        return logits.to(priors.dtype), has_anchor
 
     def network_size(self, size) -> Tuple[int, int]:
         return tuple(self.input_size) if self.input_size is not None else tuple(size)

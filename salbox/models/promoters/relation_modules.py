@@ -61,7 +61,7 @@ def project_fused_taps(feats: Sequence[torch.Tensor], weight: torch.Tensor,
                          f'the weight expects {weight.shape[1]}')
     weights = torch.split(weight.flatten(1), channels, dim=1)[::-1]
     height, width = feats[0].shape[-2:]
-    near, near_weights, rows, cols = [], [], [], []
+    near, near_weights, deep, deep_weights = [], [], [], []
     for feat, w in zip(feats, weights):
         h, wd = feat.shape[-2:]
         if (h, wd) == (height, width) or feat.shape[1] <= h:
@@ -69,25 +69,55 @@ def project_fused_taps(feats: Sequence[torch.Tensor], weight: torch.Tensor,
                 feat, size=(height, width), mode='bilinear', align_corners=align_corners))
             near_weights.append(w)
         else:
+            deep.append(feat)
+            deep_weights.append(w)
+    # The first tap sets the fused size, so ``near`` always holds it.
+    near_cat, near_weight = torch.cat(near, dim=1), torch.cat(near_weights, dim=1)
+    combine = _combine_channels_last if _is_channels_last(feats[0]) else _combine_nchw
+    return combine(near_cat, near_weight, deep, deep_weights, bias, align_corners)
+
+
+def _is_channels_last(x: torch.Tensor) -> bool:
+    return (x.dim() == 4 and not x.is_contiguous()
+            and x.is_contiguous(memory_format=torch.channels_last))
+
+
+def _combine_nchw(near_cat, near_weight, deep, deep_weights, bias, align_corners):
+    """``project_fused_taps`` for NCHW tensors: the near taps' 1x1 conv is one matrix product
+    (bias added in it); the deep projections, each ``(h_i, W)`` per channel after the column
+    resize, are row-resized and summed in one batched product over (image, channel)."""
+    batch, _, height, width = near_cat.shape
+    out_channels = near_weight.shape[0]
+    flat = near_cat.flatten(2)
+    weight = near_weight.expand(batch, -1, -1)
+    if bias is None:
+        out = torch.bmm(weight, flat)
+    else:
+        out = torch.baddbmm(bias.view(1, -1, 1).expand(batch, -1, height * width), weight, flat)
+    out = out.view(batch, out_channels, height, width)
+    if deep:
+        rows, cols = [], []
+        for feat, w in zip(deep, deep_weights):
+            h, wd = feat.shape[-2:]
             proj = F.conv2d(feat, w[:, :, None, None])
             rows.append(interpolation_matrix(h, height, align_corners, proj))
             cols.append(proj @ interpolation_matrix(wd, width, align_corners, proj).t())
-    # The first tap sets the fused size, so ``near`` always holds it: the 1x1 conv of the near
-    # taps is one matrix product, the bias added in it (no extra pass).
-    batch, out_channels = feats[0].shape[0], weight.shape[0]
-    shape = (batch, out_channels, height, width)
-    near_cat = torch.cat(near, dim=1).flatten(2)
-    near_weight = torch.cat(near_weights, dim=1).expand(batch, -1, -1)
-    if bias is None:
-        out = torch.bmm(near_weight, near_cat)
-    else:
-        out = torch.baddbmm(bias.view(1, -1, 1).expand(batch, -1, height * width),
-                            near_weight, near_cat)
-    out = out.view(shape)
-    if rows:  # resize-and-sum of the deep projections, added in the same product
         resized_rows = torch.cat(rows, dim=1).expand(batch * out_channels, -1, -1)
-        deep = torch.cat(cols, dim=-2).flatten(0, 1)
-        out.flatten(0, 1).baddbmm_(resized_rows, deep)
+        out.flatten(0, 1).baddbmm_(resized_rows, torch.cat(cols, dim=-2).flatten(0, 1))
+    return out
+
+
+def _combine_channels_last(near_cat, near_weight, deep, deep_weights, bias, align_corners):
+    """``project_fused_taps`` for channels-last tensors (the bfloat16 inference copy): the
+    near taps' 1x1 conv and each deep tap's projection run as oneDNN convs, and the deep
+    projections are resized with ``F.interpolate`` and added in place. Nothing is transposed
+    between layouts (PyTorch's channels-last transposes and skinny bfloat16 matrix products
+    are slow on the CPU)."""
+    out = F.conv2d(near_cat, near_weight[:, :, None, None], bias)
+    for feat, w in zip(deep, deep_weights):
+        proj = F.conv2d(feat, w[:, :, None, None])
+        out.add_(F.interpolate(proj, size=out.shape[-2:], mode='bilinear',
+                               align_corners=align_corners))
     return out
 
 
