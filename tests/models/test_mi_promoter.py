@@ -273,7 +273,8 @@ def test_priors_from_a_frozen_detector_on_the_fly(tmp_path):
 @pytest.mark.parametrize('name', ['mi_promoter_mobilenetv2_duts-te_picanet.py',
                                   'mi_promoter_mobilenetv2_synthetic.py',
                                   'mi_promoter_efficientnet-lite0_224.py',
-                                  'mi_promoter_efficientnet-lite0_128.py'])
+                                  'mi_promoter_efficientnet-lite0_128.py',
+                                  'mi_promoter_efficientnet-lite0_128_crop.py'])
 def test_promoter_configs_build(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs/mi_promoter', name))
     model = build_promoter(cfg.model.to_dict())  # init_cfg is not run here
@@ -283,13 +284,23 @@ def test_promoter_configs_build(name):
     assert cfg.default_hooks.checkpoint.save_best == 'maxF'
 
 
-def test_tool_cfg_options_reach_the_fitted_model(tmp_path):
+def test_tool_cfg_options_reach_the_fitted_model(tmp_path, monkeypatch):
     write_set(tmp_path, num=3, size=32)
     config = tmp_path / 'promoter.py'
     config.write_text(f'model = {SMALL!r}\n')
+    import salbox.models.promoters.fitting as fitting
+    augmented = []
+    real_augment = fitting.random_crop_flip
+
+    def spy(image, prior, rng, min_scale=1.0, flip=False):
+        augmented.append((min_scale, flip))
+        return real_augment(image, prior, rng, min_scale, flip)
+    monkeypatch.setattr(fitting, 'random_crop_flip', spy)
     load_tool().main([str(config), '--images', str(tmp_path / 'images'), '--priors',
                       str(tmp_path / 'priors'), '--out', str(tmp_path / 'out'),
-                      '--fit-iters', '2', '--cfg-options', 'model.input_size=(24,24)'])
+                      '--fit-iters', '2', '--cfg-options', 'model.input_size=(24,24)',
+                      'promote_cfg.crop_min_scale=0.6', 'promote_cfg.flip=True'])
+    assert augmented == [(0.6, True)] * 2
     ckpt = torch.load(str(tmp_path / 'out' / 'promoter.pth'), weights_only=True)
     assert tuple(ckpt['meta']['promoter_cfg']['input_size']) == (24, 24)
     assert sorted(p.name for p in (tmp_path / 'out').glob('*.png')) == [
