@@ -186,6 +186,10 @@ def test_no_anchor_map_is_kept_with_a_warning(promoter_ckpt):
     out = post(image, strong)
     assert torch.isfinite(out).all() and out.min() == 0 and out.max() == 1
     assert post.num_no_anchor == 1
+    half = MIPromoter(checkpoint=promoter_ckpt, precision='bf16')
+    assert half.model.compute_dtype == torch.bfloat16
+    out_half = half(image, strong)
+    assert out_half.dtype == torch.float32 and (out_half - out).abs().mean() < 0.01
 
 
 def test_r3net_promoter_densecrf_chain_from_config(promoter_ckpt):
