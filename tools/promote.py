@@ -39,7 +39,6 @@ from salbox.evaluation import write_map  # noqa: E402
 from salbox.models.promoters import (build_promoter, fit_label_free, inference_copy,  # noqa
                                      load_promoter, promote_online, save_promoter)
 from salbox.models.promoters.fitting import PRECISIONS, usable  # noqa: E402
-from salbox.utils.cpu_features import bf16_units  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
 DEFAULT_PROMOTE_CFG = dict(fit_iters=1000, lr=5e-3, backbone_lr_mult=0.1, momentum=0.9,
@@ -71,8 +70,8 @@ def parse_args(argv=None):
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
                         help='network precision for promotion: bf16 runs several times faster '
-                             'on CPUs with bfloat16 units (AVX512-BF16 / AMX); fitting is '
-                             'always float32')
+                             'on CPUs with bfloat16 units (AVX512-BF16 / AMX); fitting and '
+                             '--online are always float32')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config keys, e.g. model.input_size="(128,128)"')
     return parser.parse_args(argv)
@@ -156,9 +155,6 @@ def main(argv=None):
 
     model.eval()
     if not args.online:  # BN folded (running statistics); optionally bfloat16
-        if args.precision == 'bf16' and args.device == 'cpu' and bf16_units() == []:
-            print('warning: this CPU reports no bfloat16 units (avx512_bf16 / amx_bf16), so '
-                  '--precision bf16 is emulated and likely slower than fp32', file=sys.stderr)
         fast_model = inference_copy(model, args.precision)
     no_anchor = []
     for i in tqdm(range(len(pairs)), desc='promote', unit='img'):

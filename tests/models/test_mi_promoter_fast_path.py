@@ -119,6 +119,21 @@ def test_bfloat16_copy_scores_pixels_as_the_float32_model_does():
     torch.testing.assert_close(out.sigmoid(), ref.sigmoid(), rtol=0, atol=0.01)
 
 
+def test_bfloat16_copy_warns_on_a_cpu_without_bfloat16_units(monkeypatch):
+    import warnings
+
+    import salbox.models.promoters.fitting as fitting
+    model = build_promoter(dict(type='MIRelationNet', backbone=dict(type='MobileNetV2')))
+    monkeypatch.setattr(fitting, 'bf16_units', lambda: [])
+    with pytest.warns(UserWarning, match='no bfloat16 units'):
+        inference_copy(model, 'bf16')
+    monkeypatch.setattr(fitting, 'bf16_units', lambda: ['amx_bf16'])
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        inference_copy(model, 'bf16')
+        inference_copy(model)  # float32 never asks
+
+
 def test_inference_copy_rejects_an_unknown_precision():
     with pytest.raises(ValueError, match="'fp16'"):
         inference_copy(build_promoter(dict(type='MIRelationNet',

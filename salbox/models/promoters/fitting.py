@@ -16,6 +16,7 @@ the final prediction (10 steps cannot estimate running statistics).
 """
 import copy
 import random
+import warnings
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
@@ -24,6 +25,7 @@ from mmengine.config import Config
 
 from salbox.registry import MODELS
 from salbox.utils.checkpoint import load_checkpoint_file
+from salbox.utils.cpu_features import bf16_units
 from salbox.utils.errors import SalboxError
 from .mi_relation_net import MIRelationNet
 
@@ -186,11 +188,16 @@ def inference_copy(model: MIRelationNet, precision: str = 'fp32') -> MIRelationN
     float32. Only the network is bfloat16: the anchor (a weighted mean over pixels), the
     sigmoid, the confidence merge and the min-max run in float32. The maps differ from float32
     by bfloat16 rounding of the relation scores (measured in ``benchmarks/bench_mi_promoter.py``
-    and ``configs/mi_promoter/README.md``). ``model`` is not modified; keep it for further
+    and ``configs/mi_promoter/README.md``). On a CPU without bfloat16 units (``bf16_units``)
+    it warns: there bfloat16 is emulated. ``model`` is not modified; keep it for further
     fitting or the online mode."""
     if precision not in PRECISIONS:
         raise ValueError(f'inference_copy: precision must be one of {PRECISIONS}, '
                          f'got {precision!r}')
+    if precision == 'bf16' and model.aspp.fuse.conv.weight.device.type == 'cpu' \
+            and bf16_units() == []:
+        warnings.warn('this CPU reports no bfloat16 units (avx512_bf16 / amx_bf16), so '
+                      'bfloat16 promotion is emulated and likely slower than fp32', stacklevel=2)
     copy_ = copy.deepcopy(model).eval()
     if copy_.test_bn_stats == 'running':
         fuse_conv_bn(copy_)

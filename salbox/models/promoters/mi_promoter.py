@@ -50,7 +50,7 @@ class MIPromoter(BasePostProcessor):
             self.model = load_promoter(checkpoint, model)
         else:
             self.model = build_promoter(model, init_weights=True).eval()
-        if not online:  # BatchNorm folded into the convs (running statistics only)
+        if not online:  # BatchNorm folded (running statistics only), optionally bfloat16
             self.model = inference_copy(self.model, precision)
         self.checkpoint = checkpoint
         self.online = online

@@ -54,6 +54,9 @@ def project_fused_taps(feats: Sequence[torch.Tensor], weight: torch.Tensor,
 
     For the LDPS taps at a 256 x 256 input this is about 6x fewer multiply-adds than the
     explicit 472 -> 472 conv on the 128 x 128 fused map, and no 472-channel concatenation.
+    That is the NCHW path (``_combine_nchw``). Channels-last taps (the bfloat16 inference copy)
+    take ``_combine_channels_last``: the same split, with the deep projections resized by
+    ``F.interpolate`` instead of the matrix product.
     """
     channels = [f.shape[1] for f in feats][::-1]  # concatenated deepest first
     if sum(channels) != weight.shape[1]:
