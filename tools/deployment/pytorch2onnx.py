@@ -65,6 +65,10 @@ class DetectorForExport(nn.Module):
         if not hasattr(detector, 'final_logits'):
             raise SalboxError(f'{type(detector).__name__} has no final_logits(): not a salbox '
                               'detector (salbox.models.detectors.base.BaseSalDetector)')
+        if getattr(detector, 'test_cfg', {}).get('mode') == 'slide':
+            raise SalboxError('sliding-window inference (model.test_cfg mode=slide) is not '
+                              'exported: its windows depend on the image size; export the '
+                              'network with --cfg-options model.test_cfg=None')
         self.detector = detector
         pre = detector.data_preprocessor
         normalize = getattr(pre, 'normalize', False)
