@@ -89,7 +89,7 @@ def bench_propagation(repeats: int):
         saliency = torch.rand(batch, 1, height, width, device='cuda', generator=generator)
         result = dict(case=f'{batch} x 25 x {height} x {width}')
         for name, op in (('csrc', local_propagation), ('unfold', local_propagation_reference)):
-            def step(op=op):
+            def step(op=op, coeffs=coeffs, saliency=saliency):
                 v = coeffs.detach().requires_grad_()
                 s = saliency.detach().requires_grad_()
                 op(v, s, 'both').square().sum().backward()

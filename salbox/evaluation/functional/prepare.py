@@ -47,11 +47,6 @@ def as_2d(saliency, what: str = 'map') -> np.ndarray:
     return saliency
 
 
-def as_uint8(saliency, what: str = 'map') -> np.ndarray:
-    """A 2-D uint8 map (0-255) from uint8, bool or [0, 1] float input (``rint(255 p)``)."""
-    return to_uint8(as_2d(saliency, what))
-
-
 def to_unit_float(saliency, quantize: bool = True, what: str = 'map') -> np.ndarray:
     """Return a 2-D float64 map in [0, 1] from uint8 (0-255), bool or float ([0, 1]) input.
 
