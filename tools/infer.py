@@ -63,6 +63,9 @@ def parse_args(argv=None):
     parser.add_argument('--tta', action='store_true',
                         help='test-time augmentation: the config\'s tta_model and tta_pipeline')
     parser.add_argument('--overwrite', action='store_true', help='redo images already done')
+    parser.add_argument('--strict', choices=['on', 'off'], default='on',
+                        help='on (default): refuse a checkpoint whose keys or shapes do not fit '
+                        "the config's model; off: load it anyway with a warning")
     return parser.parse_args(argv)
 
 
@@ -77,7 +80,8 @@ def already_done(args, rel):
 def main(argv=None):
     args = parse_args(argv)
     images = list_images(args.input)
-    model = init_model(args.config, args.checkpoint, device=args.device, tta=args.tta)
+    model = init_model(args.config, args.checkpoint, device=args.device, tta=args.tta,
+                       strict=args.strict == 'on')
     root = args.input if osp.isdir(args.input) else osp.dirname(args.input)
     failures = []
     for path in tqdm(images, desc='saliency', unit='img'):

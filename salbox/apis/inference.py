@@ -13,10 +13,12 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
+from salbox.utils.checkpoint import load_checkpoint_file
+from salbox.utils.checkpoint_match import check_state_dict
 from salbox.utils.errors import SalboxError
 from .config_keys import warn_unknown_keys
 from .tta import use_tta
@@ -26,8 +28,10 @@ ImageInput = Union[str, np.ndarray]
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None,
-               tta: bool = False) -> torch.nn.Module:
-    """Build the config's model, load ``checkpoint`` (safe loading), put it in eval mode.
+               tta: bool = False, strict: bool = True) -> torch.nn.Module:
+    """Build the config's model, load ``checkpoint`` (safe loading, hash verified), put it in
+    eval mode. A checkpoint that does not fit the model (missing / unexpected keys, other
+    shapes) is refused in one line unless ``strict=False`` (``salbox.utils.checkpoint_match``).
     With ``tta=True`` the model is the config's ``tta_model`` around it and
     :func:`inference_model` uses the ``tta_pipeline``."""
     if isinstance(config, str):
@@ -49,7 +53,12 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise SalboxError(f'checkpoint not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        loaded = load_checkpoint_file(checkpoint, map_location='cpu')
+        state = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else loaded
+        if not isinstance(state, dict):
+            raise SalboxError(f'{checkpoint} holds no state dict (a {type(state).__name__})')
+        check_state_dict(model, state, checkpoint, strict=strict)
+        _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)
     model.cfg = config
     return model.to(device).eval()
 
