@@ -54,6 +54,9 @@ def reuse_written_maps(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    for name in ('checkpoint', 'out', 'show_dir'):
+        if getattr(args, name):
+            setattr(args, name, osp.expanduser(getattr(args, name)))
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')

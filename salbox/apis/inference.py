@@ -108,8 +108,9 @@ def _without_annotations(steps):
 
 def _results_for(image: ImageInput) -> dict:
     if isinstance(image, str):
-        if not osp.isfile(image):
+        if not osp.lexists(image):
             raise SalboxError(f'image not found: {image}')
+        # a broken link, a link loop or an unreadable file: decode_image says which
         return dict(img_path=image, dataset_name='inference')
     if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
         raise SalboxError('an in-memory image must be an (H, W, 3) uint8 BGR array')
