@@ -122,3 +122,38 @@ def test_device_without_cuda(monkeypatch):
                        r'.*, CUDA available: no\); use --device cpu$'):
         check_device('cuda:0')
     check_device('cpu')
+
+
+def test_eval_maps_01_masks_are_reported_or_scaled(tmp_path, capsys):
+    """0/1 masks used to score as empty ground truth (max-F 0) without a word."""
+    from hostile_files import mask_array
+    eval_maps = tool('eval_maps')
+    gt, pred = tmp_path / 'gt', tmp_path / 'pred'
+    gt.mkdir()
+    pred.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(gt / f'{i}.png'), mask_array() // 255)  # labels 0/1
+        cv2.imwrite(str(pred / f'{i}.png'), mask_array())
+    argv = ['--gt', f'D={gt}', '--pred', f'M=D:{pred}', '--out', str(tmp_path / 'o'),
+            '--no-progress', '--no-plot']
+    assert eval_maps.main(argv) == 2
+    err = capsys.readouterr().err
+    assert (f'mask {gt}/0.png holds only 0/1 values (a label map, not a 0-255 grey mask; it '
+            'would score as empty ground truth): rescale it to 0/255 or pass --binary-01-masks'
+            ) in err
+    assert eval_maps.main(argv + ['--binary-01-masks']) == 0
+    import json
+    scores = json.loads((tmp_path / 'o' / 'results.json').read_text())['D']['M']
+    assert scores['maxF'] == pytest.approx(1.0) and scores['MAE'] == 0
+
+
+def test_synthetic_data_set_says_where_it_generates(tmp_path, capsys, monkeypatch):
+    from salbox.datasets.synthetic import ensure_synthetic_folder
+    monkeypatch.chdir(tmp_path)
+    ensure_synthetic_folder('data/synthetic/test', 2, (16, 16), 0, 'separate')
+    err = capsys.readouterr().err
+    assert err.strip() == (f'note: generating the synthetic data set (2 images and masks) in '
+                           f'{tmp_path}/data/synthetic/test (relative data_root, so under the '
+                           f'working directory {tmp_path}); set data_root to put it elsewhere')
+    ensure_synthetic_folder('data/synthetic/test', 2, (16, 16), 0, 'separate')
+    assert capsys.readouterr().err == ''  # said once, when it is generated
