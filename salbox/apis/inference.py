@@ -76,13 +76,38 @@ def _drop_pretrained(cfg) -> None:
 
 def build_inference_pipeline(config: Config) -> Compose:
     """The test pipeline without ground-truth loading; ``PackSalInputs`` always keeps the
-    original image (post-processors and cut-outs need it)."""
+    original image (post-processors and cut-outs need it). A pipeline without a resize of its
+    own gets ``LimitPixels`` after image loading, so the network runs on at most
+    ``config.inference_max_pixels`` (default 1 MP) whatever the photo's size
+    (``salbox/datasets/transforms/limit_pixels.py``)."""
     pipeline = config.test_dataloader.dataset.get('pipeline')
     if pipeline is None and 'datasets' in config.test_dataloader.dataset:
         pipeline = config.test_dataloader.dataset.datasets[0].pipeline
     if pipeline is None:
         raise SalboxError('the config has no test pipeline (test_dataloader.dataset.pipeline)')
-    return Compose(_without_annotations(pipeline))
+    steps = _without_annotations(pipeline)
+    if not _resizes(steps):
+        from salbox.datasets.transforms.limit_pixels import DEFAULT_NETWORK_PIXELS
+        limit = dict(type='LimitPixels',
+                     max_pixels=config.get('inference_max_pixels', DEFAULT_NETWORK_PIXELS))
+        loads = [i for i, step in enumerate(steps) if isinstance(step, dict)
+                 and step['type'].startswith(('LoadImage', 'LoadSalImage'))]
+        steps.insert(loads[0] + 1 if loads else 0, limit)
+    return Compose(steps)
+
+
+def _resizes(steps) -> bool:
+    """Whether a pipeline (or a ``TestTimeAug`` branch of it) resizes to a fixed size."""
+    for step in steps:
+        if isinstance(step, (list, tuple)):
+            if _resizes(step):
+                return True
+        elif step['type'] == 'TestTimeAug':
+            if _resizes(step['transforms']):
+                return True
+        elif 'Resize' in step['type'] and step.get('scale') is not None:
+            return True
+    return False
 
 
 def _without_annotations(steps):

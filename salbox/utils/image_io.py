@@ -77,6 +77,29 @@ def _fromfile(path: str, what: str, count: int = -1) -> np.ndarray:
         raise _open_problem(path, what, err) from None
 
 
+# tools/infer.py's memory for one photo (benchmarks/bench_infer_memory.py, DenseCRF and the
+# cut-out included, the network at its bounded test size): a fixed part (libraries, model,
+# network, one DenseCRF tile) and a part per pixel of the photo (the decoded photo, the map and
+# its copies at full size).
+INFER_FIXED_BYTES = 1.3 * 2**30
+INFER_BYTES_PER_PIXEL = 40
+
+
+def too_large_message(path: str, what: str, size: Tuple[int, int], limit: int) -> str:
+    """The refusal of a ``size`` = (width, height) image above ``limit`` pixels: the variable
+    that sets the limit, what decoding takes, what ``tools/infer.py`` would take in all, and
+    the setting that would admit it."""
+    width, height = size
+    pixels = width * height
+    digits = 10 ** (len(str(pixels)) - 2)
+    admit = -(-pixels // digits) * digits  # rounded up to two significant digits
+    total = (INFER_FIXED_BYTES + INFER_BYTES_PER_PIXEL * pixels) / 2**30
+    return (f'{what} file {path} is {width}x{height} ({pixels / 1e6:.0f} MP), above the '
+            f'{limit / 1e6:.0f} MP limit of {MAX_PIXELS_ENV} (decoding it takes '
+            f'{pixels * 3 / 2**20:.0f} MB; tools/infer.py needs about {total:.1f} GB in all); '
+            f'downscale it or set {MAX_PIXELS_ENV}={admit:.2g}')
+
+
 def _read_bytes(path: str, what: str) -> np.ndarray:
     data = _fromfile(path, what)
     if data.size == 0:
@@ -209,11 +232,7 @@ def decode_image(path: str, mode: str = 'color', apply_exif_orientation: bool = 
     limit = max_image_pixels() if max_pixels is None else max_pixels
     size = header_size(data)
     if size is not None and size[0] * size[1] > limit:
-        width, height = size
-        raise DataError(
-            f'{what} file {path} is {width}x{height} ({width * height / 1e6:.0f} MP), above '
-            f'the {limit / 1e6:.0f} MP limit (it would take {width * height * 3 / 2**20:.0f} MB '
-            f'decoded); downscale it or raise {MAX_PIXELS_ENV}')
+        raise DataError(too_large_message(path, what, size, limit))
     is_jpeg = data[:2].tobytes() == _JPEG_MAGIC
     flags = _CV2_MODES[mode]
     if mode != 'unchanged':
