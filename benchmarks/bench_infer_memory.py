@@ -93,9 +93,9 @@ def main():
               f"per pixel, {row['seconds']} s", flush=True)
     if len(rows) > 1:
         first, last = rows[0], rows[-1]
-        print(f"{last['mp'] / first['mp']:.0f}x the pixels: "
-              f"{(last['peak_mb'] - last['before_mb']) / max(1, first['peak_mb'] - first['before_mb']):.1f}x "
-              'the working memory')
+        grown = (last['peak_mb'] - last['before_mb']) / max(1, first['peak_mb']
+                                                            - first['before_mb'])
+        print(f"{last['mp'] / first['mp']:.0f}x the pixels: {grown:.1f}x the working memory")
 
 
 if __name__ == '__main__':

@@ -11,7 +11,6 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
 from hostile_files import H, W, dataset_folder, mask_array
 
 from salbox.datasets import SalientObjectDataset

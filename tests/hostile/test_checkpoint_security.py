@@ -74,11 +74,23 @@ def test_promote_tool_with_crafted_checkpoint_runs_nothing(tmp_path, monkeypatch
     _crafted(tmp_path / 'evil.pth', {'cfg': "_x = __import__('os').system('touch PWNED')\n"
                                      "model = dict(type='MIRelationNet', backbone=dict("
                                      "type='MobileNetV2'), input_size=(32, 32))\n"})
-    tool('promote').main([osp.join(REPO, 'configs/mi_promoter/mi_promoter_mobilenetv2_synthetic.py'),
-                          '--images', 'img', '--priors', 'pri', '--out', 'out',
+    config = osp.join(REPO, 'configs/mi_promoter/mi_promoter_mobilenetv2_synthetic.py')
+    tool('promote').main([config, '--images', 'img', '--priors', 'pri', '--out', 'out',
                           '--checkpoint', 'evil.pth'])
     assert not (tmp_path / 'PWNED').exists()
     assert (tmp_path / 'out' / 'a.png').exists()
+
+
+def test_mi_promoter_in_a_config_runs_nothing(tmp_path):
+    """A config's ``MIPromoter(checkpoint=...)`` (tools/infer.py, tools/test.py) loads the
+    same way."""
+    from salbox.models.promoters import MIPromoter
+    marker = tmp_path / 'PWNED'
+    ckpt = _crafted(tmp_path / 'm.pth', {'cfg': f"_x = __import__('os').system('touch {marker}')"
+                                         "\nmodel = dict(type='MIRelationNet', backbone=dict("
+                                         "type='MobileNetV2'), input_size=(32, 32))\n"})
+    MIPromoter(checkpoint=ckpt)
+    assert not marker.exists()
 
 
 def test_resume_config_text_is_dropped(tmp_path):

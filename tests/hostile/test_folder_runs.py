@@ -3,7 +3,6 @@ are skipped with their reason and the run goes on (docs/bad_input.md, "Folders a
 import errno
 import io
 import os
-import os.path as osp
 import shutil
 
 import cv2
