@@ -72,3 +72,17 @@ def test_size_limit_names_its_variable_and_estimate(huge_png, monkeypatch):
                               'limit of SALBOX_MAX_IMAGE_PIXELS (decoding it takes 309 MB; '
                               'tools/infer.py needs about ')
     assert message.endswith('in all); downscale it or set SALBOX_MAX_IMAGE_PIXELS=1.1e+08')
+
+
+def test_rounding_a_large_map_needs_no_full_size_temporaries():
+    import tracemalloc
+
+    from salbox.evaluation.functional import to_uint8
+    sal = np.random.default_rng(0).random((2000, 1500), dtype=np.float32)
+    expected = np.rint(np.clip(sal.astype(np.float64), 0, 1) * 255).astype(np.uint8)
+    tracemalloc.start()
+    rounded = to_uint8(sal)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert np.array_equal(rounded, expected)  # the same float64 arithmetic
+    assert peak < sal.size * 2 + 16 * 2**20  # the uint8 map and one 8 MB block, not 24 B/px
