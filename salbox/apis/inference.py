@@ -158,6 +158,7 @@ def inference_model(model: torch.nn.Module, images: Union[ImageInput, Sequence[I
     for image in images:
         results = _results_for(image)
         data = (in_memory if 'img' in results else pipeline)(results)
+        del results  # the decoded BGR photo: ``data`` holds its RGB copy (3 bytes per pixel)
         batch = pseudo_collate([data])  # TestTimeAug views become lists, as SalTTAModel expects
         outputs.extend(model.test_step(batch))
     return outputs[0] if single else outputs

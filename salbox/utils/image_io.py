@@ -82,7 +82,7 @@ def _fromfile(path: str, what: str, count: int = -1) -> np.ndarray:
 # network, one DenseCRF tile) and a part per pixel of the photo (the decoded photo, the map and
 # its copies at full size).
 INFER_FIXED_BYTES = 1.3 * 2**30
-INFER_BYTES_PER_PIXEL = 40
+INFER_BYTES_PER_PIXEL = 22
 
 
 def too_large_message(path: str, what: str, size: Tuple[int, int], limit: int) -> str:
