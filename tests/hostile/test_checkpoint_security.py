@@ -96,8 +96,10 @@ def test_mi_promoter_in_a_config_runs_nothing(tmp_path):
 def test_resume_config_text_is_dropped(tmp_path):
     """mmengine's Runner.resume runs Config.fromstring on meta['config']: salbox's loader
     (every path mmengine opens) drops it."""
+    from mmengine.runner.checkpoint import _load_checkpoint  # what Runner.resume calls
     ckpt = _crafted(tmp_path / 'r.pth', {'config': "__import__('os').system('touch X')"})
     assert 'config' not in load_checkpoint_file(ckpt)['meta']
+    assert 'config' not in _load_checkpoint(ckpt, map_location='cpu')['meta']
 
 
 # Every call that could turn a file into code, where it is, and why it is safe.
