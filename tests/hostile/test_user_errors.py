@@ -157,3 +157,18 @@ def test_synthetic_data_set_says_where_it_generates(tmp_path, capsys, monkeypatc
                            f'working directory {tmp_path}); set data_root to put it elsewhere')
     ensure_synthetic_folder('data/synthetic/test', 2, (16, 16), 0, 'separate')
     assert capsys.readouterr().err == ''  # said once, when it is generated
+
+
+def test_promote_names_images_sharing_a_stem(tmp_path, capsys):
+    """``a.jpg`` and ``a.png`` would both become OUT/a.png: listed, not overwritten."""
+    _promote_inputs(str(tmp_path))
+    cv2.imwrite(str(tmp_path / 'img' / '0.png'), np.zeros((32, 32, 3), np.uint8))
+    config = osp.join(REPO, 'configs/mi_promoter/mi_promoter_mobilenetv2_synthetic.py')
+    argv = [config, '--images', str(tmp_path / 'img'), '--priors', str(tmp_path / 'pri'),
+            '--out', str(tmp_path / 'out'), '--fit-iters', '1']
+    with pytest.raises(SystemExit) as info:
+        tool('promote').main(argv)
+    assert info.value.code == 2
+    assert '1 images sharing a stem (one output name): 0.jpg and 0.png' in capsys.readouterr().err
+    tool('promote').main(argv + ['--skip-missing'])
+    assert sorted(os.listdir(tmp_path / 'out')) == ['1.png', 'promoter.pth']
