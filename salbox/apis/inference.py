@@ -6,7 +6,7 @@ preprocessing the model was evaluated with.
 """
 import copy
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -143,6 +143,19 @@ def _results_for(image: ImageInput) -> dict:
                 img_shape=image.shape[:2], dataset_name='inference')
 
 
+def inference_pipelines(model: torch.nn.Module) -> Tuple[Compose, Compose]:
+    """The model's inference pipeline (from files) and its in-memory variant (no loading),
+    built once per model and again only when ``model.cfg`` is replaced."""
+    cached = getattr(model, '_salbox_inference_pipelines', None)
+    if cached is None or cached[0] is not model.cfg:
+        pipeline = build_inference_pipeline(model.cfg)
+        in_memory = Compose([t for t in pipeline.transforms
+                             if not type(t).__name__.startswith(('LoadImage', 'LoadSalImage'))])
+        cached = (model.cfg, pipeline, in_memory)
+        model._salbox_inference_pipelines = cached
+    return cached[1], cached[2]
+
+
 @torch.no_grad()
 def inference_model(model: torch.nn.Module, images: Union[ImageInput, Sequence[ImageInput]]
                     ) -> Union[SalDataSample, List[SalDataSample]]:
@@ -151,9 +164,7 @@ def inference_model(model: torch.nn.Module, images: Union[ImageInput, Sequence[I
     decoded image (uint8 RGB (3, H, W), EXIF orientation applied) the map is aligned with."""
     single = not isinstance(images, (list, tuple))
     images = [images] if single else list(images)
-    pipeline = build_inference_pipeline(model.cfg)
-    in_memory = Compose([t for t in pipeline.transforms
-                         if not type(t).__name__.startswith(('LoadImage', 'LoadSalImage'))])
+    pipeline, in_memory = inference_pipelines(model)
     outputs = []
     for image in images:
         results = _results_for(image)
