@@ -15,5 +15,5 @@ _base_ = [
 ]
 train_cfg = dict(val_interval=1000)
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2,
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2,
                     save_best='maxF', rule='greater'))

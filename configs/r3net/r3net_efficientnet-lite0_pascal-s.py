@@ -79,7 +79,7 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     # No save_best: validation runs on the held-out 170, which are also the reported test set,
     # so picking a checkpoint on them would leak; report the last checkpoint.
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=val_interval,
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=val_interval,
                     max_keep_ckpts=1),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )

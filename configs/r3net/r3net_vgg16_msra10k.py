@@ -47,5 +47,5 @@ model = dict(
 # Table 1 reports (use the last checkpoint for Table 1 numbers).
 train_cfg = dict(val_interval=1000)
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2,
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2,
                     save_best='maxF', rule='greater'))

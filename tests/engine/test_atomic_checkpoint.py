@@ -61,7 +61,7 @@ class _Toy(BaseModel):
         return {'loss': out.pow(2).mean()} if mode == 'loss' else out
 
 
-def _runner(work_dir, max_iters, resume=False, **hook_args):
+def _runner(work_dir, max_iters, resume=False, hook_type='AtomicCheckpointHook', **hook_args):
     torch.manual_seed(0)  # the same initial weights in every run
     return Runner(
         resume=resume, randomness=dict(seed=0),
@@ -72,8 +72,18 @@ def _runner(work_dir, max_iters, resume=False, **hook_args):
                               collate_fn=dict(type='pseudo_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
-        default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1,
+        default_hooks=dict(checkpoint=dict(type=hook_type, by_epoch=False, interval=1,
                                            max_keep_ckpts=1, **hook_args)))
+
+
+def test_the_hook_names_mean_what_they_say(tmp_path):
+    """salbox's hook is AtomicCheckpointHook; a config naming CheckpointHook gets mmengine's."""
+    from mmengine.hooks import CheckpointHook
+    plain = _runner(tmp_path / 'plain', 1, hook_type='CheckpointHook')
+    hooks = [h for h in plain.hooks if isinstance(h, CheckpointHook)]
+    assert len(hooks) == 1 and type(hooks[0]) is CheckpointHook
+    atomic = _runner(tmp_path / 'atomic', 1)
+    assert any(type(h) is AtomicCheckpointHook for h in atomic.hooks)
 
 
 def test_config_checkpoint_hook_is_atomic_and_rotation_deletes_after_saving(tmp_path,

@@ -1,5 +1,8 @@
 """A ``CheckpointHook`` that a crash (SIGKILL, power cut, full disk) cannot corrupt.
 
+Registered under its own name, ``AtomicCheckpointHook`` (every salbox config names it in
+``default_hooks.checkpoint``); a config that names ``CheckpointHook`` gets mmengine's hook.
+
 mmengine 0.10.7's ``CheckpointHook`` (``mmengine/hooks/checkpoint_hook.py``,
 ``_save_checkpoint_with_step``) has two windows where a kill loses the run: it writes the
 checkpoint in place with ``open(path, 'wb')`` (a kill mid-write leaves a truncated file under the
@@ -46,7 +49,7 @@ from salbox.utils.checkpoint import stamp_checkpoint
 from ..atomic_io import atomic_write_bytes, remove_stale_temp_files
 
 
-@HOOKS.register_module(name=['AtomicCheckpointHook', 'CheckpointHook'])
+@HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """mmengine's ``CheckpointHook`` with atomic saves and delete-after-save rotation."""
 
