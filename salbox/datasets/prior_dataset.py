@@ -23,6 +23,7 @@ from mmengine.structures import PixelData
 from salbox.registry import DATASETS, TRANSFORMS
 from salbox.structures import SalDataSample
 from salbox.utils.errors import DataError, DatasetNotFoundError
+from salbox.utils.image_io import image_size
 from .transforms.formatting import PackSalInputs
 from .transforms.loading import (_COLOR, _UNCHANGED, mask_to_float,  # noqa: F401
                                  read_image_file)
@@ -58,14 +59,14 @@ def _same_stem(folder: str, suffixes: Sequence[str]) -> Dict[str, List[str]]:
     return {stem: found for stem, found in names.items() if len(found) > 1}
 
 
-def _header_size(path: str) -> Optional[Tuple[int, int]]:
-    """(height, width) from the file header, None when unreadable."""
+def _header_size(path: str, oriented: bool) -> Optional[Tuple[int, int]]:
+    """(height, width) from the file header, None when unreadable. ``oriented``: after the EXIF
+    orientation, as :func:`read_pair` decodes the image (the prior is decoded without it)."""
     try:
-        from PIL import Image
-        with Image.open(path) as img:
-            return img.size[1], img.size[0]
-    except Exception:  # PIL raises several types for unreadable files
+        width, height = image_size(path, oriented=oriented)
+    except DataError:
         return None
+    return height, width
 
 
 def pair_images_and_priors(img_dir: str, prior_dir: str,
@@ -104,7 +105,8 @@ def pair_images_and_priors(img_dir: str, prior_dir: str,
             continue
         img_path, prior_path = osp.join(img_dir, images[stem]), osp.join(prior_dir, priors[stem])
         if check_sizes:
-            img_size, prior_size = _header_size(img_path), _header_size(prior_path)
+            img_size = _header_size(img_path, oriented=True)
+            prior_size = _header_size(prior_path, oriented=False)
             if img_size is None or prior_size is None:
                 problems['unreadable'].append(images[stem] if img_size is None else priors[stem])
                 continue
