@@ -18,7 +18,9 @@ from salbox.apis.tta import use_tta  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a saliency detector')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file, or pip://NAME for weights a pip package ships '
+                             '(pip://u2netp, pip://u2net; configs/u2net/README.md)')
     parser.add_argument('--work-dir', help='where logs and the metrics tables are written')
     parser.add_argument('--out', help='directory to write the predicted maps (8-bit PNGs)')
     parser.add_argument('--show-dir', help='directory to write image | GT | prediction panels')
@@ -51,7 +53,7 @@ def reuse_written_maps(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
-    if not osp.isfile(args.checkpoint):
+    if not args.checkpoint.startswith('pip://') and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
     if args.tta:
