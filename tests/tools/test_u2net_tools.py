@@ -10,11 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip('onnx')
-ort = pytest.importorskip('onnxruntime')
-
 from salbox.models.backbones.u2net import u2net_onnx_path  # noqa: E402
 from salbox.models.utils.u2net_onnx import onnx_to_state_dict  # noqa: E402
+from salbox.utils import load_checkpoint_file  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -25,6 +23,9 @@ import pytorch2onnx  # noqa: E402
 
 @pytest.fixture(scope='module')
 def u2netp_onnx():
+    """The official file, for the tests that need it with onnx and onnxruntime."""
+    pytest.importorskip('onnx')
+    pytest.importorskip('onnxruntime')
     try:
         return u2net_onnx_path('u2netp')
     except SalboxError as err:
@@ -76,6 +77,7 @@ def test_export_with_verify_matches_the_official_onnx(u2netp_onnx, tmp_path, cap
     # An RGB photo whose maximum is below 255: the exported graph (RGB 0-255 in, salbox's
     # scale_by_max and ImageNet statistics inside) against the official file on the official
     # normalisation of the same 320x320 pixels.
+    import onnxruntime as ort
     import skimage.data
     rgb = cv2.resize(skimage.data.coffee(), (320, 320), interpolation=cv2.INTER_AREA)
     rgb = (rgb.astype(np.float32) * 0.8).round()
@@ -88,3 +90,27 @@ def test_export_with_verify_matches_the_official_onnx(u2netp_onnx, tmp_path, cap
     diff = float(np.abs(got - want).max())
     print(f'exported salbox U²-Netp vs official u2netp.onnx at 320x320: {diff:.3g}')
     assert diff < 1e-4 and want.std() > 0.05
+
+
+def test_train_tool_runs_the_synthetic_recipe_with_seven_losses(tmp_path):
+    """tools/train.py on a tiny version of u2netp_synthetic.py (2 iterations, 48x48 images)."""
+    config = osp.join(REPO, 'configs/u2net/u2netp_synthetic.py')
+    options = [
+        f'train_dataloader.dataset.data_root={tmp_path / "data"}',
+        'train_dataloader.dataset.num_images=4', 'train_dataloader.dataset.img_size=[48,48]',
+        'train_dataloader.dataset.pipeline.2.scale=[48,48]',
+        'train_dataloader.dataset.pipeline.3.size=40', 'train_dataloader.batch_size=2',
+        'train_cfg.max_iters=2', 'param_scheduler.0.end=2', 'default_hooks.checkpoint.interval=2',
+        'default_hooks.logger.interval=1',
+    ]
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/train.py'), config, '--work-dir',
+         str(tmp_path / 'work'), '--cfg-options', *options],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=dict(__import__('os').environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert all(f'loss_sal_{i}:' in log for i in range(7)) and 'loss_sal_7' not in log
+    state = load_checkpoint_file(str(tmp_path / 'work' / 'iter_2.pth'))['state_dict']
+    assert state['head.outconv.weight'].shape == (1, 6, 1, 1)
+    assert state['backbone.stage1.rebnconv1.conv_s1.weight'].shape == (16, 64, 3, 3)  # small
