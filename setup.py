@@ -12,6 +12,7 @@ quietly); ``SALBOX_NO_EXT=1`` builds without it on purpose.
   (``nvcc``) is found, or when ``SALBOX_FORCE_CUDA=1``. The macro ``WITH_CUDA`` tells the
   bindings which kernels exist.
 * ``SALBOX_NO_EXT=1`` skips the extension; salbox then falls back to its pure-PyTorch ops.
+* ``SALBOX_USE_NINJA=1`` builds with ninja, ``MAX_JOBS`` files at a time (needs ``ninja``).
 """
 import glob
 import os
@@ -52,11 +53,13 @@ def make_extensions():
         or os.environ.get('SALBOX_FORCE_CUDA', '0') == '1'
 
     openmp = [] if sys.platform == 'darwin' else ['-fopenmp']
-    extra_compile_args = {'cxx': ['-O3', '-std=c++20'] + openmp}  # torch 2.13 headers: C++20
+    # No -std flag: BuildExtension adds the C++ standard of the installed torch (C++20 for
+    # torch 2.13, C++17 for torch 2.11), so one setup.py builds against either.
+    extra_compile_args = {'cxx': ['-O3'] + openmp}
     define_macros = []
     if with_cuda and cuda_sources:
         from torch.utils.cpp_extension import COMMON_NVCC_FLAGS
-        extra_compile_args['nvcc'] = ['-O3', '-std=c++20'] + list(COMMON_NVCC_FLAGS)
+        extra_compile_args['nvcc'] = ['-O3'] + list(COMMON_NVCC_FLAGS)
         define_macros.append(('WITH_CUDA', None))
         ext = CUDAExtension('salbox._ext', cpp_sources + cuda_sources,
                             include_dirs=[os.path.join(HERE, 'csrc')],
@@ -69,7 +72,10 @@ def make_extensions():
                            define_macros=define_macros,
                            extra_compile_args=extra_compile_args,
                            extra_link_args=openmp)
-    return [ext], {'build_ext': BuildExtension.with_options(use_ninja=False)}
+    # SALBOX_USE_NINJA=1 compiles the sources in parallel with ninja (MAX_JOBS of them at once;
+    # tools/gpu_check.sh uses it); the default is setuptools' one-file-at-a-time build.
+    use_ninja = os.environ.get('SALBOX_USE_NINJA', '0') == '1'
+    return [ext], {'build_ext': BuildExtension.with_options(use_ninja=use_ninja)}
 
 
 ext_modules, cmdclass = make_extensions()

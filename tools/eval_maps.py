@@ -67,6 +67,9 @@ def parse_args(argv=None):
     parser.add_argument('--skip-missing', action='store_true',
                         help='evaluate the matched pairs even if some files are missing or '
                              'mismatched (they are still listed)')
+    parser.add_argument('--binary-01-masks', action='store_true',
+                        help='the masks store labels 0/1 instead of grey 0/255 (without it such '
+                             'masks are reported: they would score as empty ground truth)')
     parser.add_argument('--no-plot', action='store_true', help='do not draw curve figures')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar')
     parser.add_argument('--digits', type=int, default=4, help='decimals in printed tables')
@@ -103,7 +106,8 @@ def main(argv=None) -> int:
     try:
         scores, curves, reports = evaluate_folders(
             args.gt_dirs, args.pred_dirs, protocol, args.metrics, args.gt_suffix,
-            args.pred_suffix, args.workers, args.skip_missing, progress=not args.no_progress)
+            args.pred_suffix, args.workers, args.skip_missing, progress=not args.no_progress,
+            binary_01_masks=args.binary_01_masks)
     except EvaluationInputError as error:
         print(f'error: {error}', file=sys.stderr)
         os.makedirs(args.out, exist_ok=True)

@@ -2,13 +2,19 @@
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [--out-dir DIR] [--cutout] [--threshold T] [--tta]
 
-INPUT is an image file or a folder (searched recursively). For each image ``name.ext`` it
-writes ``DIR/maps/name.png`` (8-bit saliency) and, with ``--cutout``, ``DIR/cutouts/name.png``
-(RGBA: the photo with the saliency map as alpha, or a hard mask with ``--threshold``).
-Images already done are skipped (``--overwrite`` redoes them), so an interrupted run resumes.
-Each photo is decoded once by the config's test pipeline (EXIF orientation applied); the map and
-the cut-out both use that decoded image (``sample.ori_img``). ``--tta`` uses the config's
-``tta_model`` / ``tta_pipeline``.
+INPUT is an image file or a folder (searched recursively; the output folder is never scanned).
+For each image ``name.ext`` it writes ``DIR/maps/name.png`` (8-bit saliency) and, with
+``--cutout``, ``DIR/cutouts/name.png`` (RGBA: the photo with the saliency map as alpha, or a
+hard mask with ``--threshold``). When several images share a stem (``dup.jpg``, ``dup.png``)
+each is named with its extension (``dup.jpg.png``, ``dup.png.png``). Every file is written
+atomically and checked. Images already done are skipped (``--overwrite`` redoes them), so an
+interrupted run resumes. Each photo is decoded once by the config's test pipeline (EXIF
+orientation applied); the map and the cut-out both use that decoded image
+(``sample.ori_img``). ``--tta`` uses the config's ``tta_model`` / ``tta_pipeline``.
+
+An image that cannot be used (unreadable, damaged, a broken link, too large, a failed write)
+is skipped with its reason; the run goes on, lists every such image at the end (also in
+``DIR/failed.txt``) and exits with code 1.
 """
 import argparse
 import os
@@ -17,52 +23,98 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a checkout
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from salbox.apis import inference_model, init_model  # noqa: E402
-from salbox.apis.runner_utils import run_friendly  # noqa: E402
+from salbox.apis.runner_utils import (check_device, check_writable_dir,  # noqa: E402
+                                      run_friendly)
 from salbox.structures import original_image  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
 from salbox.evaluation.functional import to_uint8  # noqa: E402
-from salbox.utils.errors import DataError, SalboxError  # noqa: E402
+from salbox.utils.atomic_file import atomic_write_bytes, atomic_write_image  # noqa: E402
+from salbox.utils.errors import SalboxError  # noqa: E402
 
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+MAX_LISTED = 20
 
 
-def list_images(path: str) -> list:
+def list_images(path: str, exclude=()) -> list:
+    """Image files under ``path`` (sorted; symbolic links to files included, so a broken one
+    is reported rather than ignored), leaving out the folders in ``exclude``."""
     if osp.isfile(path):
         return [path]
     if not osp.isdir(path):
         raise SalboxError(f'input not found: {path}')
-    found = sorted(
-        osp.join(root, name) for root, _, names in os.walk(path) for name in names
-        if name.lower().endswith(IMAGE_SUFFIXES))
+    skip = {osp.realpath(folder) for folder in exclude}
+    found = []
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if osp.realpath(osp.join(root, d)) not in skip)
+        found.extend(osp.join(root, name) for name in names
+                     if name.lower().endswith(IMAGE_SUFFIXES))
     if not found:
         raise SalboxError(f'no images ({", ".join(IMAGE_SUFFIXES)}) found in {path}')
-    return found
+    return sorted(found)
+
+
+def output_names(images: list, root: str) -> dict:
+    """``{image: output name}``: the path relative to ``root`` with ``.png`` for the
+    extension, or with ``.png`` appended when another image has the same stem."""
+    by_stem = {}
+    for path in images:
+        by_stem.setdefault(osp.splitext(osp.relpath(path, root))[0] + '.png', []).append(path)
+    names = {}
+    for name, paths in by_stem.items():
+        for path in paths:
+            names[path] = name if len(paths) == 1 else osp.relpath(path, root) + '.png'
+    used = {}
+    for path, name in names.items():  # 'a.png.jpg' next to 'a.png' and 'a.jpg': number them
+        if name in used:
+            stem = name[:-len('.png')]
+            index = 1
+            while f'{stem}.{index}.png' in used or f'{stem}.{index}.png' in names.values():
+                index += 1
+            names[path] = name = f'{stem}.{index}.png'
+        used[name] = path
+    return names
+
+
+def threshold(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f'{text} is not in [0, 1] (maps are in [0, 1])')
+    return value
 
 
 def cutout(image_bgr: np.ndarray, sal_map: np.ndarray, threshold=None) -> np.ndarray:
-    """BGRA image whose alpha is the saliency map (or its binarisation at ``threshold``)."""
-    alpha = sal_map if threshold is None else (sal_map >= threshold).astype(np.float32)
-    return np.dstack([image_bgr, to_uint8(alpha)])
+    """BGRA image whose alpha is the saliency map (or its binarisation at ``threshold``),
+    filled in place (no full-size temporaries besides the result)."""
+    out = np.empty(image_bgr.shape[:2] + (4, ), np.uint8)
+    out[..., :3] = image_bgr
+    out[..., 3] = to_uint8(sal_map) if threshold is None else (sal_map >= threshold) * 255
+    return out
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Predict saliency maps (and cut-outs)')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('input', help='an image or a folder of images')
-    parser.add_argument('--out-dir', default='outputs', help='where maps/ and cutouts/ go')
+    parser.add_argument('input', help='an image or a folder of images (searched recursively, '
+                        'without the output folder)')
+    parser.add_argument('--out-dir', default='outputs',
+                        help='where maps/ and cutouts/ go; outputs are named like the input '
+                        '(name.png), or with its extension (name.jpg.png) when several inputs '
+                        'share a stem')
     parser.add_argument('--cutout', action='store_true', help='also write RGBA cut-outs')
-    parser.add_argument('--threshold', type=float, default=None,
+    parser.add_argument('--threshold', type=threshold, default=None,
                         help='hard cut-out: alpha = map >= T (default: soft alpha)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--tta', action='store_true',
                         help='test-time augmentation: the config\'s tta_model and tta_pipeline')
     parser.add_argument('--overwrite', action='store_true', help='redo images already done')
+    parser.add_argument('--strict', choices=['on', 'off'], default='on',
+                        help='on (default): refuse a checkpoint whose keys or shapes do not fit '
+                        "the config's model; off: load it anyway with a warning")
     return parser.parse_args(argv)
 
 
@@ -74,34 +126,78 @@ def already_done(args, rel):
     return all(png_is_complete(osp.join(args.out_dir, kind, rel)) for kind in outputs)
 
 
+def _reason(path: str, err: BaseException) -> str:
+    """One line for a failed image, naming it once."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if isinstance(err, OSError) and err.strerror:
+        text = f'{err.strerror}: {err.filename}' if err.filename else err.strerror
+    if not isinstance(err, (SalboxError, OSError)):
+        text = f'{type(err).__name__}: {text}'
+    return text if path in text else f'{path}: {text}'
+
+
+def process(model, args, path: str, rel: str) -> None:
+    """Predict one image and write its map (and cut-out); raises on any failure."""
+    sample = inference_model(model, path)
+    if 'sal_logits' in sample:
+        del sample.sal_logits  # not written: free 4 bytes per pixel before the outputs
+    sal_map = sample.pred_sal_map.data[0].cpu().numpy()
+    write_map(osp.join(args.out_dir, 'maps', rel), sal_map)  # as tools/test.py --out
+    if args.cutout:
+        # the image decoded once by the pipeline (EXIF applied), aligned with the map
+        image = original_image(sample).permute(1, 2, 0).cpu().numpy()[:, :, ::-1]
+        atomic_write_image(osp.join(args.out_dir, 'cutouts', rel),
+                           cutout(image, sal_map, args.threshold))
+
+
+def report(failures: list, out_dir: str) -> None:
+    """Print the failed images (the first MAX_LISTED and a count) and write them all to
+    ``out_dir/failed.txt``."""
+    lines = [reason for _, reason in failures]
+    shown = lines[:MAX_LISTED]
+    more = [f'... and {len(lines) - MAX_LISTED} more'] if len(lines) > MAX_LISTED else []
+    listing = osp.join(out_dir, 'failed.txt')
+    try:
+        atomic_write_bytes(listing, ('\n'.join(lines) + '\n').encode('utf-8'))
+        more.append(f'(all in {listing})')
+    except OSError:
+        pass
+    print(f'{len(failures)} image(s) skipped:\n  ' + '\n  '.join(shown + more), file=sys.stderr)
+
+
 def main(argv=None):
     args = parse_args(argv)
-    images = list_images(args.input)
-    model = init_model(args.config, args.checkpoint, device=args.device, tta=args.tta)
+    for name in ('config', 'checkpoint', 'input', 'out_dir'):
+        setattr(args, name, osp.expanduser(getattr(args, name)))
+    check_device(args.device)
     root = args.input if osp.isdir(args.input) else osp.dirname(args.input)
-    failures = []
+    out = args.out_dir
+    images = list_images(args.input, exclude=[out, osp.join(out, 'maps'),
+                                              osp.join(out, 'cutouts')])
+    names = output_names(images, root)
+    model = init_model(args.config, args.checkpoint, device=args.device, tta=args.tta,
+                       strict=args.strict == 'on')
+    check_writable_dir(out, '--out-dir')
+    debug = os.environ.get('SALBOX_DEBUG', '0') == '1'
+    failures, written, kept = [], 0, 0
     for path in tqdm(images, desc='saliency', unit='img'):
-        rel = osp.splitext(osp.relpath(path, root))[0] + '.png'
-        map_path = osp.join(args.out_dir, 'maps', rel)
-        if already_done(args, rel) and not args.overwrite:
+        rel = names[path]
+        if not args.overwrite and already_done(args, rel):
+            kept += 1
             continue
         try:
-            sample = inference_model(model, path)
-        except DataError:  # unreadable image: report it, go on with the others
-            failures.append(path)
-            continue
-        sal_map = sample.pred_sal_map.data[0].cpu().numpy()
-        write_map(map_path, sal_map)  # the same 8-bit rounding as tools/test.py --out
-        if args.cutout:
-            # the image decoded once by the pipeline (EXIF applied), aligned with the map
-            image = original_image(sample).permute(1, 2, 0).cpu().numpy()[:, :, ::-1]
-            cut_path = osp.join(args.out_dir, 'cutouts', rel)
-            os.makedirs(osp.dirname(cut_path), exist_ok=True)
-            cv2.imwrite(cut_path, cutout(np.ascontiguousarray(image), sal_map, args.threshold))
-    done = len(images) - len(failures)
-    print(f'{done} of {len(images)} images written to {args.out_dir}')
+            process(model, args, path, rel)
+            written += 1
+        except KeyboardInterrupt:
+            raise
+        except Exception as err:  # one bad image never stops the run: listed at the end
+            if debug:
+                raise
+            failures.append((path, _reason(path, err)))
+    print(f'{written + kept} of {len(images)} images have their outputs in {out} '
+          f'({written} written now, {kept} already there)')
     if failures:
-        print('unreadable images (skipped):\n  ' + '\n  '.join(failures), file=sys.stderr)
+        report(failures, out)
         sys.exit(1)
 
 

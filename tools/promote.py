@@ -22,7 +22,6 @@ CONFIG is a ``configs/mi_promoter/*.py`` file: its ``model`` (an ``MIRelationNet
 ``crop_min_scale``, ``flip``).
 """
 import argparse
-import os
 import os.path as osp
 import sys
 import time
@@ -31,9 +30,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
+from mmengine.runner import set_random_seed  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from salbox.apis.runner_utils import load_config, run_friendly  # noqa: E402
+from salbox.apis.runner_utils import (check_device, check_writable_dir, load_config,  # noqa
+                                      run_friendly)
 from salbox.datasets.prior_dataset import pair_images_and_priors, read_pair  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
 from salbox.models.promoters import (build_promoter, fit_label_free, inference_copy,  # noqa
@@ -112,16 +113,23 @@ def collect_pairs(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    for name in ('images', 'priors', 'out', 'checkpoint', 'save_checkpoint', 'stems'):
+        if getattr(args, name):
+            setattr(args, name, osp.expanduser(getattr(args, name)))
+    check_device(args.device)
     cfg = load_config(args.config, args.cfg_options)
     promote_cfg = dict(DEFAULT_PROMOTE_CFG, **cfg.get('promote_cfg', {}))
     pairs = collect_pairs(args)
-    os.makedirs(args.out, exist_ok=True)
+    check_writable_dir(args.out, '--out')
 
     def get_pair(i):
         _, img_path, prior_path = pairs[i]
         return read_pair(img_path, prior_path, resize_prior=args.resize_priors)
 
     model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(cfg.model)
+    # Seed before anything random is built: the relation head's initial weights come from
+    # torch's generator, so a fit is reproducible only if the model is built after this.
+    set_random_seed(int(promote_cfg['seed']))
     if args.checkpoint:
         model = load_promoter(args.checkpoint, None)
     else:

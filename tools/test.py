@@ -13,6 +13,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from salbox.apis.runner_utils import (add_runner_arguments, build_runner, load_config,  # noqa: E402
                                       parse_runner_arguments, run_friendly, set_test_outputs)
 from salbox.apis.tta import use_tta  # noqa: E402
+from salbox.utils.checkpoint_match import check_checkpoint_file  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -32,6 +33,9 @@ def parse_args(argv=None):
                         'predicting those images again (after a crash)')
     parser.add_argument('--tta', action='store_true',
                         help='test-time augmentation: the config\'s tta_model and tta_pipeline')
+    parser.add_argument('--strict', choices=['on', 'off'], default='on',
+                        help='on (default): refuse a checkpoint whose keys or shapes do not fit '
+                        "the config's model; off: load it anyway with a warning")
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
 
@@ -52,6 +56,9 @@ def reuse_written_maps(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    for name in ('checkpoint', 'out', 'show_dir'):
+        if getattr(args, name):
+            setattr(args, name, osp.expanduser(getattr(args, name)))
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if not args.checkpoint.startswith('pip://') and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
@@ -65,6 +72,7 @@ def main(argv=None):
                      method_name=osp.splitext(osp.basename(args.config))[0])
     reuse_written_maps(cfg, args)
     runner = build_runner(cfg)
+    check_checkpoint_file(runner.model, args.checkpoint, strict=args.strict == 'on')
     return runner.test()
 
 

@@ -27,7 +27,11 @@ def parse_args(argv=None):
         help='resume training: from CHECKPOINT if given, else from the latest checkpoint '
         'in the work dir')
     parser.add_argument('--amp', action='store_true', default=False,
-                        help='enable automatic mixed precision training')
+                        help='enable automatic mixed precision training (GPU; mmengine\'s '
+                        'AmpOptimWrapper)')
+    parser.add_argument('--amp-dtype', choices=('float16', 'bfloat16'), default=None,
+                        help='autocast dtype of --amp (implies --amp); default float16, '
+                        'bfloat16 on GPUs that have it (Ampere and later) needs no loss scaling')
     parser.add_argument('--sync-bn', action='store_true', default=False,
                         help='distributed runs: convert every BatchNorm to torch SyncBatchNorm '
                         '(cfg sync_bn=\'torch\'; needs GPUs, see docs/distributed.md)')
@@ -35,6 +39,21 @@ def parse_args(argv=None):
                         help='seed each rank with seed + rank (randomness.diff_rank_seed)')
     add_runner_arguments(parser)
     return parse_runner_arguments(parser, argv)
+
+
+def set_amp(cfg, dtype=None):
+    """``--amp`` / ``--amp-dtype``: mmengine's ``AmpOptimWrapper`` (autocast + loss scaling)."""
+    if not torch.cuda.is_available():
+        raise SalboxError('--amp needs a GPU: mmengine\'s AmpOptimWrapper trains only on '
+                          'CUDA/NPU/MLU/MUSA devices, and torch sees no CUDA device here')
+    optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if optim_type == 'AmpOptimWrapper':
+        print('AMP is already enabled in the config.')
+    else:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if dtype is not None:
+        cfg.optim_wrapper.dtype = dtype
 
 
 def set_distributed_options(cfg, args):
@@ -50,16 +69,8 @@ def set_distributed_options(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
-    if args.amp:
-        if not torch.cuda.is_available():
-            raise SalboxError('--amp needs a GPU: mmengine\'s AmpOptimWrapper trains only on '
-                              'CUDA/NPU/MLU/MUSA devices, and torch sees no CUDA device here')
-        optim_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_type == 'AmpOptimWrapper':
-            print('AMP is already enabled in the config.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.amp or args.amp_dtype:
+        set_amp(cfg, args.amp_dtype)
     set_distributed_options(cfg, args)
     if args.resume == 'auto':
         cfg.resume = True

@@ -13,10 +13,12 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
+from salbox.utils.checkpoint import load_checkpoint_file
+from salbox.utils.checkpoint_match import check_state_dict
 from salbox.utils.errors import SalboxError
 from .config_keys import warn_unknown_keys
 from .tta import use_tta
@@ -26,8 +28,10 @@ ImageInput = Union[str, np.ndarray]
 
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None,
-               tta: bool = False) -> torch.nn.Module:
-    """Build the config's model, load ``checkpoint`` (safe loading), put it in eval mode.
+               tta: bool = False, strict: bool = True) -> torch.nn.Module:
+    """Build the config's model, load ``checkpoint`` (safe loading, hash verified), put it in
+    eval mode. A checkpoint that does not fit the model (missing / unexpected keys, other
+    shapes) is refused in one line unless ``strict=False`` (``salbox.utils.checkpoint_match``).
     With ``tta=True`` the model is the config's ``tta_model`` around it and
     :func:`inference_model` uses the ``tta_pipeline``."""
     if isinstance(config, str):
@@ -49,7 +53,12 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise SalboxError(f'checkpoint not found: {checkpoint}')
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        loaded = load_checkpoint_file(checkpoint, map_location='cpu')
+        state = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else loaded
+        if not isinstance(state, dict):
+            raise SalboxError(f'{checkpoint} holds no state dict (a {type(state).__name__})')
+        check_state_dict(model, state, checkpoint, strict=strict)
+        _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)
     model.cfg = config
     return model.to(device).eval()
 
@@ -67,13 +76,38 @@ def _drop_pretrained(cfg) -> None:
 
 def build_inference_pipeline(config: Config) -> Compose:
     """The test pipeline without ground-truth loading; ``PackSalInputs`` always keeps the
-    original image (post-processors and cut-outs need it)."""
+    original image (post-processors and cut-outs need it). A pipeline without a resize of its
+    own gets ``LimitPixels`` after image loading, so the network runs on at most
+    ``config.inference_max_pixels`` (default 1 MP) whatever the photo's size
+    (``salbox/datasets/transforms/limit_pixels.py``)."""
     pipeline = config.test_dataloader.dataset.get('pipeline')
     if pipeline is None and 'datasets' in config.test_dataloader.dataset:
         pipeline = config.test_dataloader.dataset.datasets[0].pipeline
     if pipeline is None:
         raise SalboxError('the config has no test pipeline (test_dataloader.dataset.pipeline)')
-    return Compose(_without_annotations(pipeline))
+    steps = _without_annotations(pipeline)
+    if not _resizes(steps):
+        from salbox.datasets.transforms.limit_pixels import DEFAULT_NETWORK_PIXELS
+        limit = dict(type='LimitPixels',
+                     max_pixels=config.get('inference_max_pixels', DEFAULT_NETWORK_PIXELS))
+        loads = [i for i, step in enumerate(steps) if isinstance(step, dict)
+                 and step['type'].startswith(('LoadImage', 'LoadSalImage'))]
+        steps.insert(loads[0] + 1 if loads else 0, limit)
+    return Compose(steps)
+
+
+def _resizes(steps) -> bool:
+    """Whether a pipeline (or a ``TestTimeAug`` branch of it) resizes to a fixed size."""
+    for step in steps:
+        if isinstance(step, (list, tuple)):
+            if _resizes(step):
+                return True
+        elif step['type'] == 'TestTimeAug':
+            if _resizes(step['transforms']):
+                return True
+        elif 'Resize' in step['type'] and step.get('scale') is not None:
+            return True
+    return False
 
 
 def _without_annotations(steps):
@@ -99,8 +133,9 @@ def _without_annotations(steps):
 
 def _results_for(image: ImageInput) -> dict:
     if isinstance(image, str):
-        if not osp.isfile(image):
+        if not osp.lexists(image):
             raise SalboxError(f'image not found: {image}')
+        # a broken link, a link loop or an unreadable file: decode_image says which
         return dict(img_path=image, dataset_name='inference')
     if not (isinstance(image, np.ndarray) and image.ndim == 3 and image.shape[2] == 3):
         raise SalboxError('an in-memory image must be an (H, W, 3) uint8 BGR array')
@@ -123,6 +158,7 @@ def inference_model(model: torch.nn.Module, images: Union[ImageInput, Sequence[I
     for image in images:
         results = _results_for(image)
         data = (in_memory if 'img' in results else pipeline)(results)
+        del results  # the decoded BGR photo: ``data`` holds its RGB copy (3 bytes per pixel)
         batch = pseudo_collate([data])  # TestTimeAug views become lists, as SalTTAModel expects
         outputs.extend(model.test_step(batch))
     return outputs[0] if single else outputs

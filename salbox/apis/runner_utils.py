@@ -38,19 +38,34 @@ def load_config(path: str, cfg_options: Optional[dict] = None, launcher: str = '
                 work_dir: Optional[str] = None) -> Config:
     """Read a config, apply ``--cfg-options KEY=VALUE`` overrides and fix the work dir
     (command line > config > ``./work_dirs/<config name>``)."""
+    path = osp.expanduser(path)
     if not osp.isfile(path):
         raise SalboxError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
     warn_unknown_keys(cfg, path)  # a misspelt key is never read
     cfg.launcher = launcher
     if cfg_options:
+        check_option_keys(cfg_options, cfg)
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    cfg.work_dir = osp.expanduser(cfg.work_dir)
     cfg.setdefault('default_scope', 'salbox')
     return cfg
+
+
+def check_option_keys(cfg_options: dict, cfg: Config) -> None:
+    """Refuse ``--cfg-options`` whose top-level key the config lacks and the Runner would not
+    read (a typo such as ``trian_cfg.max_iters=3``), in one line per key
+    (``salbox.apis.config_keys``); keys the config already has are always accepted."""
+    from .config_keys import unknown_key_warnings
+    tops = list(dict.fromkeys(key.split('.')[0] for key in cfg_options))
+    messages = unknown_key_warnings([key for key in tops if key not in cfg], '--cfg-options')
+    if messages:
+        raise SalboxError('\n'.join(m.replace(' is ignored;', ' would be ignored;')
+                                     for m in messages))
 
 
 def _pretrained_paths(node, key: str = 'model'):
@@ -99,6 +114,31 @@ def check_train_data(cfg: Config) -> None:
         return
     init_default_scope(cfg.get('default_scope', 'salbox'))
     DATASETS.build(copy.deepcopy(dataset_cfg))
+
+
+def check_writable_dir(folder: str, what: str = 'output folder') -> None:
+    """Create ``folder`` and try a write there, so that a read-only (or otherwise unusable)
+    location is one line naming it before any work is done."""
+    import tempfile
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.NamedTemporaryFile(dir=folder, prefix='.salbox-write-test-').close()
+    except OSError as err:
+        raise SalboxError(f'cannot write to {what} {folder}: {err.strerror or err}') from None
+
+
+def check_device(device: str) -> None:
+    """Refuse ``--device cuda`` (or ``cuda:N``) in one line when torch sees no such GPU."""
+    if not str(device).startswith('cuda'):
+        return
+    import torch
+    if not torch.cuda.is_available():
+        raise SalboxError(f'--device {device}: torch sees no CUDA GPU (torch '
+                          f'{torch.__version__}, CUDA available: no); use --device cpu')
+    index = str(device).partition(':')[2]
+    if index.isdigit() and int(index) >= torch.cuda.device_count():
+        raise SalboxError(f'--device {device}: torch sees {torch.cuda.device_count()} CUDA '
+                          'GPU(s)')
 
 
 def resolve_dist_backend(cfg: Config) -> str:
@@ -159,6 +199,7 @@ def prepare_distributed(cfg: Config) -> None:
 
 def build_runner(cfg: Config) -> Runner:
     from salbox.registry import RUNNERS
+    check_writable_dir(cfg.work_dir, 'the work dir')
     prepare_distributed(cfg)
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
@@ -239,10 +280,30 @@ def set_test_outputs(cfg: Config, out_dir: Optional[str] = None,
         cfg.custom_hooks = hooks
 
 
-def run_friendly(main: Callable) -> None:
-    """Run a tool's ``main``; user-facing errors become one ``error: ...`` line and exit 1.
+MAX_ERROR_LINES = 20
 
-    User-facing: ``SalboxError``, ``FileNotFoundError``, and the config mistakes mmengine
+
+def error_text(err: BaseException, max_lines: int = MAX_ERROR_LINES) -> str:
+    """An error's whole message (a multi-line one lists several problems: its first line and
+    up to ``max_lines`` more, then how many were left out); an ``OSError`` as ``reason: path``."""
+    if isinstance(err, OSError) and err.strerror and not isinstance(err, SalboxError):
+        return f'{err.strerror}: {err.filename}' if err.filename else err.strerror
+    lines = [line.rstrip() for line in str(err).strip().splitlines() if line.strip()]
+    if not lines:
+        return repr(err)
+    if len(lines) > max_lines + 1:
+        left = len(lines) - 1 - max_lines
+        lines = lines[:max_lines + 1] + [f'  ... and {left} more line(s) (SALBOX_DEBUG=1 '
+                                         'shows the whole error)']
+    return '\n'.join(lines)
+
+
+def run_friendly(main: Callable) -> None:
+    """Run a tool's ``main``; user-facing errors become one ``error: ...`` message (a multi-line
+    one whole, up to ``MAX_ERROR_LINES`` lines, :func:`error_text`) and exit 1.
+
+    User-facing: ``SalboxError``, ``FileNotFoundError``, ``PermissionError`` and other errors
+    of a named path, and the config mistakes mmengine
     raises while building an object from a config (unknown ``type``, misspelt keyword;
     recognised from the traceback by ``salbox.apis.build_errors``). Any other exception keeps
     its traceback. Set ``SALBOX_DEBUG=1`` to see the full traceback of every error.
@@ -252,11 +313,11 @@ def run_friendly(main: Callable) -> None:
         main()
     except KeyboardInterrupt:
         sys.exit(130)
-    except (SalboxError, FileNotFoundError) as err:
+    except (SalboxError, FileNotFoundError, PermissionError, NotADirectoryError,
+            IsADirectoryError) as err:
         if debug:
             raise
-        message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
-        print(f'error: {message}', file=sys.stderr)
+        print(f'error: {error_text(err)}', file=sys.stderr)
         sys.exit(1)
     except (KeyError, TypeError) as err:
         message = None if debug else describe_build_error(err)

@@ -45,6 +45,19 @@ def _scan(folder: str, suffixes: Sequence[str]) -> Dict[str, str]:
     return found
 
 
+def _same_stem(folder: str, suffixes: Sequence[str]) -> Dict[str, List[str]]:
+    """``{stem: file names}`` for the stems that several files in ``folder`` share (``a.jpg``
+    and ``a.png``): their outputs would overwrite each other."""
+    names: Dict[str, List[str]] = {}
+    for name in sorted(os.listdir(folder)):
+        lower = name.lower()
+        for suffix in sorted(suffixes, key=len, reverse=True):
+            if lower.endswith(suffix.lower()):
+                names.setdefault(name[:-len(suffix)], []).append(name)
+                break
+    return {stem: found for stem, found in names.items() if len(found) > 1}
+
+
 def _header_size(path: str) -> Optional[Tuple[int, int]]:
     """(height, width) from the file header, None when unreadable."""
     try:
@@ -64,18 +77,25 @@ def pair_images_and_priors(img_dir: str, prior_dir: str,
 
     Returns ``(pairs, problems)``: ``pairs`` are (stem, image path, prior path) with readable,
     same-size files; ``problems`` maps ``'missing prior'``, ``'missing image'``,
-    ``'size mismatch'`` and ``'unreadable'`` to the names concerned (nothing raises halfway).
+    ``'size mismatch'``, ``'unreadable'`` and ``'images sharing a stem (one output name)'``
+    (``a.jpg`` and ``a.png``: which one the prior ``a.png`` belongs to is unknown, and their
+    promoted maps would overwrite each other) to the names concerned (nothing raises halfway).
     """
     for folder, what in ((img_dir, 'image'), (prior_dir, 'prior')):
         if not osp.isdir(folder):
             raise DatasetNotFoundError(f'{what} folder not found: {osp.abspath(folder)}')
     images = _scan(img_dir, img_suffixes)
     priors = _scan(prior_dir, (prior_suffix, ))
+    shared = _same_stem(img_dir, img_suffixes)
     wanted = list(stems) if stems is not None else sorted(images)
     problems: Dict[str, List[str]] = {'missing prior': [], 'missing image': [],
-                                      'size mismatch': [], 'unreadable': []}
+                                      'size mismatch': [], 'unreadable': [],
+                                      'images sharing a stem (one output name)': []}
     pairs = []
     for stem in wanted:
+        if stem in shared:
+            problems['images sharing a stem (one output name)'].append(' and '.join(shared[stem]))
+            continue
         if stem not in images:
             problems['missing image'].append(stem)
             continue

@@ -18,6 +18,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import sys
 import tempfile
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
@@ -256,6 +257,11 @@ def ensure_synthetic_folder(folder: str, num_images: int, img_size: Sequence[int
     """Generate ``folder`` if absent; if present, check it was made with the same settings."""
     spec = _spec(num_images, img_size, seed, layout)
     if not osp.exists(folder):
+        where = '' if osp.isabs(folder) else \
+            f' (relative data_root, so under the working directory {os.getcwd()})'
+        print(f'note: generating the synthetic data set ({num_images} images and masks) in '
+              f'{osp.abspath(folder)}{where}; set data_root to put it elsewhere',
+              file=sys.stderr)
         try:
             write_synthetic_folder(folder, num_images, img_size, seed, layout)
         except OSError:

@@ -11,48 +11,10 @@ import os.path as osp
 
 from mmengine.fileio import LocalBackend, register_backend
 
-TMP_MARK = '.tmp-'
+from salbox.utils.atomic_file import TMP_MARK, atomic_write_bytes, temp_path  # noqa: F401
+
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 PNG_END = b'IEND\xaeB`\x82'  # the IEND chunk type and its CRC: the last 8 bytes of every PNG
-
-
-def temp_path(path: str) -> str:
-    """The hidden temporary name ``path`` is written under before the rename."""
-    folder, name = osp.split(path)
-    return osp.join(folder, f'.{name}{TMP_MARK}{os.getpid()}')
-
-
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder or '.', os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str, data: bytes) -> str:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
-    folder = osp.dirname(path)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    tmp = temp_path(path)
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync_dir(folder)
-    return path
 
 
 def remove_stale_temp_files(folder: str) -> list:

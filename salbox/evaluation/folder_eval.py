@@ -16,6 +16,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+import numpy as np
+
 from salbox.utils.errors import DataError
 from .functional.statistics import StatisticsAccumulator, check_metrics, image_statistics
 from .map_io import image_size, list_maps, read_map
@@ -92,13 +94,20 @@ def match_folder(pred_dir: str, gt_dir: str, gt_suffix: str = '.png', pred_suffi
 
 def _pair_statistics(task):
     """Statistics of one pair, or ``(None, problems)`` naming the files that cannot be read."""
-    pred_path, gt_path, protocol, metrics, keep_curves = task
+    pred_path, gt_path, protocol, metrics, keep_curves, binary_01_masks = task
     images, problems = [], []
     for path in (pred_path, gt_path):
         try:
             images.append(read_map(path))
         except (DataError, FileNotFoundError, ValueError) as error:
             problems.append(str(error))
+    if not problems and images[1].max() == 1:  # as LoadSalAnnotation: never scored as empty
+        if binary_01_masks:
+            images[1] = images[1] * np.uint8(255)
+        else:
+            problems.append(f'mask {gt_path} holds only 0/1 values (a label map, not a 0-255 '
+                            'grey mask; it would score as empty ground truth): rescale it to '
+                            '0/255 or pass --binary-01-masks')
     if problems:
         return None, problems
     try:
@@ -149,7 +158,8 @@ def evaluate_folders(gt_dirs: Mapping[str, str],
                      workers: int = 0,
                      skip_problems: bool = False,
                      keep_curves: bool = True,
-                     progress: bool = True):
+                     progress: bool = True,
+                     binary_01_masks: bool = False):
     """Evaluate maps of several methods on several data sets.
 
     Args:
@@ -158,6 +168,8 @@ def evaluate_folders(gt_dirs: Mapping[str, str],
         workers: process-parallel evaluation over images when > 1.
         skip_problems: evaluate the matched pairs even when some files are missing or
             mismatched (they are still reported).
+        binary_01_masks: masks store labels 0/1 (scaled to 0/255); otherwise a mask whose
+            maximum is 1 is reported as a problem, as ``LoadSalAnnotation`` refuses it.
 
     Returns:
         ``(scores, curves, reports)``: ``{dataset: {method: {metric: value}}}``,
@@ -184,7 +196,8 @@ def evaluate_folders(gt_dirs: Mapping[str, str],
     for report in reports:
         if not report.pairs:
             raise ValueError(f'no pair left to evaluate for {report.method} on {report.dataset}')
-        tasks = [(pred, gt, protocol, metrics, keep_curves) for _, pred, gt in report.pairs]
+        tasks = [(pred, gt, protocol, metrics, keep_curves, binary_01_masks)
+                 for _, pred, gt in report.pairs]
         accumulators.append(_accumulate(report, tasks, protocol, metrics, workers, progress))
     # Every pair has been read: now list every unreadable file at once.
     if any(r.unreadable for r in reports) and not skip_problems:

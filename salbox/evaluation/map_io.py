@@ -3,9 +3,9 @@ import os
 import os.path as osp
 from typing import Dict, Optional, Tuple
 
-import cv2
 import numpy as np
 
+from salbox.utils.atomic_file import atomic_write_image
 from salbox.utils.errors import DataError
 from salbox.utils.image_io import decode_image
 from salbox.utils.image_io import image_size as header_image_size
@@ -26,16 +26,13 @@ def read_map(path: str, what: str = 'map') -> np.ndarray:
 
 
 def write_map(path: str, saliency) -> str:
-    """Write a [0, 1] float (or uint8) map as an 8-bit PNG, ``rint(255 * p)``."""
+    """Write a [0, 1] float (or uint8) map as an 8-bit PNG, ``rint(255 * p)``, atomically
+    (``salbox.utils.atomic_file``: a full disk or a kill never leaves a partial map); a failed
+    write raises ``OSError``."""
     saliency = np.asarray(saliency)
     if saliency.ndim == 3 and saliency.shape[0] == 1:
         saliency = saliency[0]
-    directory = osp.dirname(path)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    if not cv2.imwrite(path, to_uint8(saliency)):
-        raise OSError(f'cannot write the map {path}')
-    return path
+    return atomic_write_image(path, to_uint8(saliency))
 
 
 def image_size(path: str) -> Optional[Tuple[int, int]]:

@@ -34,6 +34,7 @@ from torch.autograd.function import once_differentiable
 from .extension import get_extension
 
 PROPAGATION_MODES = ('foreground', 'background', 'both', 'logit')
+REDUCED_PRECISION = (torch.float16, torch.bfloat16)
 
 
 def window_size(coeffs: torch.Tensor, saliency: torch.Tensor) -> int:
@@ -130,13 +131,31 @@ class LocalPropagationFunction(torch.autograd.Function):
         return grad_coeffs, grad_saliency, None, None, None
 
 
+def reduced_precision_dtype(coeffs: torch.Tensor, saliency: torch.Tensor):
+    """The output dtype when an input is float16 or bfloat16, else None.
+
+    The kernels accumulate in their input type, and 25 products summed in bfloat16 keep about
+    two significant digits, so reduced-precision inputs (what a BRN's convolutions give under
+    ``torch.autocast``, beside a float32 prior) are computed in float32, as autocast does for
+    its float32 ops, and returned in the wider of the two input types (float32 when mixed).
+    float64 beside a reduced type is refused like any other float64/float32 mix.
+    """
+    dtypes = {getattr(coeffs, 'dtype', None), getattr(saliency, 'dtype', None)}
+    if not dtypes & set(REDUCED_PRECISION) or torch.float64 in dtypes:
+        return None
+    if not dtypes <= set(REDUCED_PRECISION + (torch.float32, )):
+        return None  # not floating point: window_size() names the problem
+    return torch.float32 if len(dtypes) > 1 else dtypes.pop()
+
+
 def local_propagation(coeffs: torch.Tensor, saliency: torch.Tensor,
                       mode: str = 'foreground') -> torch.Tensor:
     """DGRL local propagation: out_i = sum over the n x n window d of v_i^d * s_i^d.
 
     Runs the compiled C++ (OpenMP) or CUDA kernel of ``salbox._ext``; falls back to
     :func:`local_propagation_reference` with one warning when the extension is missing.
-    Differentiable w.r.t. both inputs; float32 and float64; any batch size and odd n.
+    Differentiable w.r.t. both inputs; float32 and float64 kernels, float16 / bfloat16 inputs
+    computed in float32 (:func:`reduced_precision_dtype`); any batch size and odd n.
 
     Args:
         coeffs: (B, n*n, H, W) per-pixel coefficients v (unnormalised, as in DGRL's code).
@@ -150,6 +169,9 @@ def local_propagation(coeffs: torch.Tensor, saliency: torch.Tensor,
     if torch.onnx.is_in_onnx_export():  # standard ONNX ops (salbox/ops/onnx_propagation.py)
         from .onnx_propagation import local_propagation_onnx
         return local_propagation_onnx(coeffs, saliency, mode)
+    out_dtype = reduced_precision_dtype(coeffs, saliency)
+    if out_dtype is not None:  # float16 / bfloat16: compute in float32, return out_dtype
+        return local_propagation(coeffs.float(), saliency.float(), mode).to(out_dtype)
     window_size(coeffs, saliency)
     _check_mode(mode)
     extension = get_extension('local_propagation', coeffs.device)

@@ -22,11 +22,20 @@ loaders, is torch.hub's ``load_state_dict_from_url``, which unpickles with
 is already imported (``salbox/__init__.py``, ``salbox/utils/post_import.py``). Code that calls
 ``torch.load(weights_only=True)`` on a Runner checkpoint itself, without mmengine's runner, calls
 :func:`register_safe_globals` first (or uses :func:`load_checkpoint_file`).
+
+Every file is also checked before and after unpickling (:func:`load_checkpoint_file`): a file
+that is neither a torch zip archive nor a pickle is refused as "not a checkpoint"; a zip
+archive must pass its own CRC-32 checks (torch does not verify them, so bytes overwritten inside
+a tensor would load silently); and a checkpoint salbox saved carries the SHA-256 of its weights
+(``meta['salbox_sha256']``, :func:`stamp_checkpoint`), which must match. ``meta['config']``,
+which mmengine's ``Runner.resume`` would execute with ``Config.fromstring``, is dropped.
 """
 import collections
+import hashlib
 import os
 import pickle
 import warnings
+import zipfile
 
 import numpy as np
 import torch
@@ -43,6 +52,73 @@ class UnsafeCheckpointError(SalboxError, RuntimeError):
 
 class CorruptCheckpointError(SalboxError, RuntimeError):
     """A checkpoint file is truncated or not a torch checkpoint at all."""
+
+
+HASH_KEY = 'salbox_sha256'
+MODEL_CFG_KEY = 'model_cfg'
+_ZIP_MAGIC = b'PK\x03\x04'
+
+
+def state_dict_sha256(state_dict) -> str:
+    """SHA-256 over every entry of a state dict: its key, dtype, shape and bytes (in key order)."""
+    digest = hashlib.sha256()
+    for key in sorted(state_dict):
+        value = state_dict[key]
+        digest.update(str(key).encode('utf-8'))
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous()
+            digest.update(f'{tensor.dtype}{tuple(tensor.shape)}'.encode())
+            digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+        else:
+            digest.update(repr(value).encode('utf-8'))
+    return digest.hexdigest()
+
+
+def stamp_checkpoint(checkpoint: dict, model_cfg=None) -> dict:
+    """Add the weights' SHA-256 and (as plain data) the model config to ``checkpoint['meta']``;
+    :func:`load_checkpoint_file` verifies the hash, ``load_promoter`` rebuilds from the config."""
+    from .safe_config import plain_data
+    meta = checkpoint.setdefault('meta', {})
+    meta[HASH_KEY] = state_dict_sha256(checkpoint['state_dict'])
+    if model_cfg is not None:
+        meta[MODEL_CFG_KEY] = plain_data(model_cfg)
+    return checkpoint
+
+
+def _check_container(path: str) -> None:
+    """Refuse files that are not torch checkpoints, and zip archives whose CRC fails."""
+    with open(path, 'rb') as f:
+        head = f.read(16)
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as err:
+            raise CorruptCheckpointError(
+                f'{path} is not a complete checkpoint (truncated or corrupt; {err})') from None
+        if bad is not None:
+            raise CorruptCheckpointError(
+                f'{path} is corrupt: its part {bad} fails the zip CRC check (the file was '
+                'changed or damaged after it was saved)')
+    elif not head.startswith(b'\x80'):  # legacy torch files are pickles (protocol 2+)
+        kind = 'empty' if not head else f'starts with {head[:12]!r}'
+        raise CorruptCheckpointError(f'{path} is not a checkpoint: neither a torch zip file nor '
+                                     f'a pickle ({kind})')
+
+
+def _verify(path: str, checkpoint):
+    """Check the stored weights' hash and drop ``meta['config']`` (executable text)."""
+    if not isinstance(checkpoint, dict) or not isinstance(checkpoint.get('meta'), dict):
+        return checkpoint
+    meta = checkpoint['meta']
+    meta.pop('config', None)  # mmengine's Runner.resume runs Config.fromstring on it
+    expected = meta.get(HASH_KEY)
+    if expected is not None and isinstance(checkpoint.get('state_dict'), dict):
+        if state_dict_sha256(checkpoint['state_dict']) != expected:
+            raise CorruptCheckpointError(
+                f'{path} is corrupt: its weights do not match the SHA-256 saved with them '
+                '(the file was changed or damaged after it was saved)')
+    return checkpoint
 
 
 def history_buffer_getattr(owner, name: str):
@@ -141,18 +217,23 @@ def load_checkpoint_file(path: str, map_location='cpu'):
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint not found: {path}')
     register_safe_globals()
+    _check_container(path)
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return _verify(path, torch.load(path, map_location=map_location, weights_only=True))
+    except SalboxError:
+        raise
     except pickle.UnpicklingError as err:  # refused by the weights-only unpickler
         if os.environ.get('SALBOX_TRUST_CHECKPOINTS', '0') == '1':
             warnings.warn(f'{path}: loading with weights_only=False because '
                           'SALBOX_TRUST_CHECKPOINTS=1 (this can run code from the file)')
-            return torch.load(path, map_location=map_location, weights_only=False)  # noqa
+            return _verify(path, torch.load(path, map_location=map_location,  # noqa
+                                            weights_only=False))
         raise UnsafeCheckpointError(
             f'{path} cannot be loaded safely, refused by torch.load(weights_only=True): '
             f'{_refusal_reason(err)} If you trust this file, set SALBOX_TRUST_CHECKPOINTS=1 '
             'to allow unsafe unpickling.') from err
-    except (RuntimeError, EOFError, ValueError) as err:  # zip reader / legacy format errors
+    except (RuntimeError, EOFError, ValueError, KeyError, IndexError,
+            AttributeError) as err:  # zip reader / legacy format / damaged pickle errors
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CorruptCheckpointError(
             f'{path} is not a complete checkpoint (truncated or corrupt; torch.load: '

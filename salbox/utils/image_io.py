@@ -6,8 +6,10 @@ file extension is never trusted) and turns every way a file can be bad into a on
 
 * missing file, zero-byte file, not an image -> ``DataError``;
 * truncated JPEG or PNG -> ``DataError`` (libjpeg would otherwise fill the missing rows with
-  grey and only print a warning: a JPEG whose data does not end with the EOI marker is
-  re-checked with Pillow, which refuses truncated files);
+  grey and only print a warning);
+* a JPEG whose compressed data is damaged (libjpeg decodes it to garbage with a warning) ->
+  ``DataError``: every JPEG is also decoded by Pillow at 1/8 scale, which refuses it;
+* a file that cannot be opened (permission denied, a symbolic-link loop) -> ``DataError``;
 * more pixels than ``max_image_pixels()`` (default 40 MP, environment variable
   ``SALBOX_MAX_IMAGE_PIXELS``), read from the header before anything is decoded -> ``DataError``
   with the size (a 12000 x 9000 photo would take 324 MB as BGR and seconds to decode);
@@ -17,6 +19,7 @@ file extension is never trusted) and turns every way a file can be bad into a on
 * EXIF orientation: applied only when ``apply_exif_orientation=True`` (same result as Pillow's
   ``ImageOps.exif_transpose``); otherwise the stored pixel grid is returned.
 """
+import errno
 import io
 import os
 import os.path as osp
@@ -50,10 +53,55 @@ def max_image_pixels() -> int:
         raise DataError(f'{MAX_PIXELS_ENV}={value!r} is not a number of pixels') from None
 
 
-def _read_bytes(path: str, what: str) -> np.ndarray:
+def _open_problem(path: str, what: str, err: OSError) -> DataError:
+    """One line for a file that exists in the folder listing but cannot be read."""
+    if err.errno == errno.ELOOP:
+        return DataError(f'{what} file {path} is a symbolic link loop')
+    if osp.islink(path) and not osp.exists(path):
+        return DataError(f'{what} file {path} is a broken symbolic link (to '
+                         f'{os.readlink(path)})')
+    return DataError(f'{what} file {path} cannot be read: {err.strerror or err}')
+
+
+def _fromfile(path: str, what: str, count: int = -1) -> np.ndarray:
     if not osp.isfile(path):
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno == errno.ELOOP or osp.islink(path):
+                raise _open_problem(path, what, err) from None
         raise DataError(f'{what} file not found: {path}')
-    data = np.fromfile(path, dtype=np.uint8)
+    try:
+        return np.fromfile(path, dtype=np.uint8, count=count)
+    except OSError as err:  # permission denied, I/O error
+        raise _open_problem(path, what, err) from None
+
+
+# tools/infer.py's memory for one photo (benchmarks/bench_infer_memory.py, DenseCRF and the
+# cut-out included, the network at its bounded test size): a fixed part (libraries, model,
+# network, one DenseCRF tile) and a part per pixel of the photo (the decoded photo, the map and
+# its copies at full size).
+INFER_FIXED_BYTES = 1.3 * 2**30
+INFER_BYTES_PER_PIXEL = 22
+
+
+def too_large_message(path: str, what: str, size: Tuple[int, int], limit: int) -> str:
+    """The refusal of a ``size`` = (width, height) image above ``limit`` pixels: the variable
+    that sets the limit, what decoding takes, what ``tools/infer.py`` would take in all, and
+    the setting that would admit it."""
+    width, height = size
+    pixels = width * height
+    digits = 10 ** (len(str(pixels)) - 2)
+    admit = -(-pixels // digits) * digits  # rounded up to two significant digits
+    total = (INFER_FIXED_BYTES + INFER_BYTES_PER_PIXEL * pixels) / 2**30
+    return (f'{what} file {path} is {width}x{height} ({pixels / 1e6:.0f} MP), above the '
+            f'{limit / 1e6:.0f} MP limit of {MAX_PIXELS_ENV} (decoding it takes '
+            f'{pixels * 3 / 2**20:.0f} MB; tools/infer.py needs about {total:.1f} GB in all); '
+            f'downscale it or set {MAX_PIXELS_ENV}={admit:.2g}')
+
+
+def _read_bytes(path: str, what: str) -> np.ndarray:
+    data = _fromfile(path, what)
     if data.size == 0:
         raise DataError(f'{what} file {path} is empty (0 bytes)')
     return data
@@ -88,9 +136,7 @@ _HEADER_BYTES = 1 << 16  # PNG/BMP headers, and JPEG headers with their EXIF blo
 
 def _read_head(path: str, what: str) -> np.ndarray:
     """The first 64 kB of a file (the whole file if smaller), with the same errors."""
-    if not osp.isfile(path):
-        raise DataError(f'{what} file not found: {path}')
-    data = np.fromfile(path, dtype=np.uint8, count=_HEADER_BYTES)
+    data = _fromfile(path, what, _HEADER_BYTES)
     if data.size == 0:
         raise DataError(f'{what} file {path} is empty (0 bytes)')
     return data
@@ -147,19 +193,25 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
-def _jpeg_is_truncated(data: np.ndarray) -> bool:
-    """A JPEG whose data does not end with the EOI marker, confirmed by Pillow's decoder."""
+def _jpeg_problem(data: np.ndarray) -> Optional[str]:
+    """Why a JPEG that OpenCV decoded is bad, or ``None``: libjpeg only warns about damaged
+    entropy-coded data (and fills missing rows with grey), so every JPEG is also decoded by
+    Pillow, which refuses such files. Pillow decodes at 1/8 scale (``draft``, DCT scaling):
+    every coefficient is still Huffman-decoded, so damage is found at a fraction of the cost
+    (docs/bad_input.md)."""
     tail = data[-64:].tobytes().rstrip(b'\x00\r\n\t ')
-    if tail.endswith(b'\xff\xd9'):
-        return False
+    truncated = not tail.endswith(b'\xff\xd9')
     image = _pil_image(data)
     if image is None or isinstance(image, str):
-        return True
+        return 'truncated' if truncated else None
     try:
-        image.load()
-    except Exception:  # OSError('image file is truncated ...') and friends
-        return True
-    return False
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            image.draft(image.mode, (max(1, image.size[0] // 8), max(1, image.size[1] // 8)))
+            image.load()
+    except Exception as err:  # OSError('broken data stream ...'), ('image file is truncated')
+        return 'truncated' if truncated else str(err).strip().splitlines()[0]
+    return None
 
 
 def decode_image(path: str, mode: str = 'color', apply_exif_orientation: bool = False,
@@ -180,11 +232,7 @@ def decode_image(path: str, mode: str = 'color', apply_exif_orientation: bool = 
     limit = max_image_pixels() if max_pixels is None else max_pixels
     size = header_size(data)
     if size is not None and size[0] * size[1] > limit:
-        width, height = size
-        raise DataError(
-            f'{what} file {path} is {width}x{height} ({width * height / 1e6:.0f} MP), above '
-            f'the {limit / 1e6:.0f} MP limit (it would take {width * height * 3 / 2**20:.0f} MB '
-            f'decoded); downscale it or raise {MAX_PIXELS_ENV}')
+        raise DataError(too_large_message(path, what, size, limit))
     is_jpeg = data[:2].tobytes() == _JPEG_MAGIC
     flags = _CV2_MODES[mode]
     if mode != 'unchanged':
@@ -194,9 +242,13 @@ def decode_image(path: str, mode: str = 'color', apply_exif_orientation: bool = 
         kind = 'JPEG' if is_jpeg else 'PNG' if data[:8].tobytes() == _PNG_MAGIC else None
         reason = f'a corrupt or truncated {kind}' if kind else 'corrupt or not an image'
         raise DataError(f'cannot decode {what} file {path}: {reason}')
-    if is_jpeg and _jpeg_is_truncated(data):
+    problem = _jpeg_problem(data) if is_jpeg else None
+    if problem == 'truncated':
         raise DataError(f'cannot decode {what} file {path}: a truncated JPEG (the data stops '
                         'before the end-of-image marker)')
+    if problem is not None:
+        raise DataError(f'cannot decode {what} file {path}: a corrupt JPEG (its compressed data '
+                        f'is damaged; Pillow: {problem})')
     if apply_exif_orientation:
         image = apply_orientation(image, exif_orientation(data))
     return image

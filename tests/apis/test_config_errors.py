@@ -89,7 +89,6 @@ def _takes_nothing():
     pass
 
 
-@MODELS.register_module(force=True)
 class _BuggyModule:
     """Raises a TypeError and a KeyError of its own: programming errors, not config ones."""
 
@@ -106,7 +105,7 @@ class _BuggyModule:
 
 @pytest.mark.parametrize('kind', ['type', 'key', 'call', 'keyword'])
 def test_programming_errors_keep_their_traceback(kind, capsys):
-    cfg = dict(type='_BuggyModule', kind=kind, extra=1, more=2)
+    cfg = dict(type=_BuggyModule, kind=kind, extra=1, more=2)  # by class: no registration
     error = _error_of(lambda: MODELS.build(cfg))
     assert describe_build_error(error) is None
     with pytest.raises(type(error)):

@@ -1,6 +1,7 @@
 """Fixtures for the hostile-input tests: bad files written on the fly."""
 import pytest
-from hostile_files import write_bad_files
+import torch
+from hostile_files import REPO, TEST_PIPELINE, TINY_CONFIG, write_bad_files
 from mmengine.registry import init_default_scope
 from PIL import Image
 
@@ -21,3 +22,22 @@ def bad_files(tmp_path):
 @pytest.fixture(autouse=True)
 def salbox_scope():
     init_default_scope('salbox')
+
+
+@pytest.fixture(scope='module')
+def tiny_model(tmp_path_factory):
+    """(config, checkpoint, data folder) of a tiny R3Net (ResNet-18, 8-channel neck/head)."""
+    from mmengine.config import Config
+
+    from salbox.registry import MODELS
+    from salbox.utils import register_all_modules
+    register_all_modules()
+    tmp = tmp_path_factory.mktemp('tiny')
+    data = str(tmp / 'data')
+    config = tmp / 'tiny.py'
+    config.write_text(TINY_CONFIG.format(repo=REPO, data=data, pipeline=TEST_PIPELINE))
+    torch.manual_seed(0)
+    model = MODELS.build(Config.fromfile(str(config)).model)
+    checkpoint = str(tmp / 'tiny.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
+    return str(config), checkpoint, data

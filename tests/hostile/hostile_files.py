@@ -1,7 +1,10 @@
 """Bad image files, generated on the fly (nothing is stored in the repository)."""
+import importlib.util
 import os
 import os.path as osp
+import shutil
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -69,3 +72,41 @@ def write_bad_files(folder) -> dict:
     Image.fromarray(rgb[:20, :20]).save(path('small.png'))
     files['other_size'] = path('small.png')
     return files
+
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TEST_PIPELINE = [dict(type='LoadSalImageFromFile'), dict(type='LoadSalAnnotation'),
+                 dict(type='PackSalInputs', keep_ori_img=True)]
+TINY_CONFIG = '''
+_base_ = '{repo}/configs/r3net/r3net_resnet18_synthetic.py'
+model = dict(neck=dict(channels=8), head=dict(in_channels=8, channels=8, num_steps=1),
+             postprocessors=[])
+test_dataloader = dict(batch_size=1, dataset=dict(
+    _delete_=True, type='SalientObjectDataset', data_root='{data}',
+    data_prefix=dict(img_path='images', gt_path='masks'), img_suffix=['.jpg', '.png'],
+    test_mode=True, pipeline={pipeline}))
+'''
+
+
+def tool(name: str):
+    """``tools/<name>.py`` loaded by path (``test`` is also a standard-library package)."""
+    spec = importlib.util.spec_from_file_location(f'salbox_tools_{name}',
+                                                  osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def dataset_folder(root, kinds, files):
+    """images/<kind>.<ext> + masks/<kind>.png (24 x 32, or 32 x 24 for the EXIF image)."""
+    os.makedirs(osp.join(root, 'images'), exist_ok=True)
+    os.makedirs(osp.join(root, 'masks'), exist_ok=True)
+    for kind in kinds:
+        src = files[kind]
+        ext = '.jpg' if src.endswith('.jpg') else '.png'
+        shutil.copy(src, osp.join(root, 'images', kind + ext))
+        mask = mask_array()
+        if kind == 'exif_rotated':
+            mask = np.ascontiguousarray(np.rot90(mask, -1))  # drawn on the upright image
+        cv2.imwrite(osp.join(root, 'masks', kind + '.png'), mask)
+    return root

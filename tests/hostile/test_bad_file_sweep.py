@@ -11,8 +11,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
-from hostile_files import H, W, mask_array
+from hostile_files import H, W, dataset_folder, mask_array
 
 from salbox.datasets import SalientObjectDataset
 from salbox.utils.errors import DataError, DatasetNotFoundError
@@ -31,19 +30,7 @@ TEST_PIPELINE = [dict(type='LoadSalImageFromFile'), dict(type='LoadSalAnnotation
                  dict(type='PackSalInputs', keep_ori_img=True)]
 
 
-def _dataset_folder(root, kinds, files):
-    """images/<kind>.<ext> + masks/<kind>.png (24 x 32, or 32 x 24 for the EXIF image)."""
-    os.makedirs(osp.join(root, 'images'), exist_ok=True)
-    os.makedirs(osp.join(root, 'masks'), exist_ok=True)
-    for kind in kinds:
-        src = files[kind]
-        ext = '.jpg' if src.endswith('.jpg') else '.png'
-        shutil.copy(src, osp.join(root, 'images', kind + ext))
-        mask = mask_array()
-        if kind == 'exif_rotated':
-            mask = np.ascontiguousarray(np.rot90(mask, -1))  # drawn on the upright image
-        cv2.imwrite(osp.join(root, 'masks', kind + '.png'), mask)
-    return root
+_dataset_folder = dataset_folder
 
 
 # --- datasets --------------------------------------------------------------------------------
@@ -149,34 +136,6 @@ def test_eval_maps_missing_and_empty_folders(tmp_path, capsys):
 
 
 # --- tools/infer.py and tools/test.py with a tiny model ------------------------------------------
-
-TINY_CONFIG = '''
-_base_ = '{repo}/configs/r3net/r3net_resnet18_synthetic.py'
-model = dict(neck=dict(channels=8), head=dict(in_channels=8, channels=8, num_steps=1),
-             postprocessors=[])
-test_dataloader = dict(batch_size=1, dataset=dict(
-    _delete_=True, type='SalientObjectDataset', data_root='{data}',
-    data_prefix=dict(img_path='images', gt_path='masks'), img_suffix=['.jpg', '.png'],
-    test_mode=True, pipeline={pipeline}))
-'''
-
-
-@pytest.fixture(scope='module')
-def tiny_model(tmp_path_factory):
-    from mmengine.config import Config
-
-    from salbox.registry import MODELS
-    from salbox.utils import register_all_modules
-    register_all_modules()
-    tmp = tmp_path_factory.mktemp('tiny')
-    data = str(tmp / 'data')
-    config = tmp / 'tiny.py'
-    config.write_text(TINY_CONFIG.format(repo=REPO, data=data, pipeline=TEST_PIPELINE))
-    model = MODELS.build(Config.fromfile(str(config)).model)
-    checkpoint = str(tmp / 'tiny.pth')
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
-    return str(config), checkpoint, data
-
 
 def test_infer_writes_converted_kinds_and_lists_every_bad_image(tmp_path, bad_files, huge_png,
                                                                 tiny_model, capsys):

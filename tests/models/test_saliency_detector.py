@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.structures import PixelData
 
 from salbox.models.postprocessors import BasePostProcessor
@@ -12,7 +13,6 @@ from salbox.structures import SalDataSample
 from salbox.utils.errors import SalboxError
 
 
-@MODELS.register_module(force=True)
 class _TinyBackbone(nn.Module):
     def __init__(self):
         super().__init__()
@@ -22,7 +22,6 @@ class _TinyBackbone(nn.Module):
         return (self.conv(x),)
 
 
-@MODELS.register_module(force=True)
 class _TinyHead(nn.Module):
     align_corners = True
 
@@ -34,7 +33,6 @@ class _TinyHead(nn.Module):
         return [conv(feats[0]) for conv in self.convs]
 
 
-@MODELS.register_module(force=True)
 class _InvertMap(BasePostProcessor):
     """Records the image it saw and returns 1 - map."""
 
@@ -44,8 +42,8 @@ class _InvertMap(BasePostProcessor):
 
 
 def _detector(**kwargs):
-    return MODELS.build(dict(type='SaliencyDetector', backbone=dict(type='_TinyBackbone'),
-                             head=dict(type='_TinyHead'), **kwargs))
+    return MODELS.build(dict(type='SaliencyDetector', backbone=dict(type=_TinyBackbone),
+                             head=dict(type=_TinyHead), **kwargs))
 
 
 def _batch(sizes, with_gt=True, img_path=''):
@@ -77,11 +75,27 @@ def test_loss_scores_every_output_and_falls_with_training():
 
 
 def test_padded_batch_loss_ignores_padding():
+    """The loss of a padded batch is the BCE over each sample's real pixels only: whatever the
+    network predicts on the padding, and whatever the padded mask holds, changes nothing."""
     torch.manual_seed(0)
     model = _detector()
-    data = _batch([(16, 12), (10, 16)])
-    losses = model(**model.data_preprocessor(data, True), mode='loss')
-    assert all(torch.isfinite(v) for v in losses.values())
+    sizes = [(16, 12), (10, 16)]
+    packed = model.data_preprocessor(_batch(sizes), True)
+    losses = model(**packed, mode='loss')
+    logits = model(packed['inputs'], mode='tensor')
+    target = torch.stack([s.gt_sal_map.data for s in packed['data_samples']])
+    assert target.shape[-2:] == (16, 16)  # padded
+    for i, logit in enumerate(logits):
+        per_pixel = F.binary_cross_entropy_with_logits(logit, target, reduction='none')
+        valid = torch.cat([per_pixel[j, :, :h, :w].flatten() for j, (h, w) in enumerate(sizes)])
+        torch.testing.assert_close(losses[f'loss_sal_{i}'], valid.mean())
+        assert not torch.allclose(losses[f'loss_sal_{i}'], per_pixel.mean())
+    first, second = (s.gt_sal_map.data for s in packed['data_samples'])
+    first[..., :, 12:] = 1.0  # other values under the padding
+    second[..., 10:, :] = 1.0
+    again = model(**packed, mode='loss')
+    for key in losses:
+        torch.testing.assert_close(again[key], losses[key])
 
 
 def test_predict_returns_maps_at_original_size_in_unit_range():
@@ -102,7 +116,7 @@ def test_tensor_mode_returns_all_outputs_at_input_size():
 
 
 def test_postprocessors_see_the_original_image_from_the_sample():
-    model = _detector(postprocessors=[dict(type='_InvertMap')]).eval()
+    model = _detector(postprocessors=[dict(type=_InvertMap)]).eval()
     bgr = np.zeros((12, 14, 3), np.uint8)
     bgr[..., 0] = 200  # blue in BGR
     results = dict(img=bgr, ori_img=bgr, img_shape=(12, 14), ori_shape=(12, 14))
@@ -116,7 +130,7 @@ def test_postprocessors_see_the_original_image_from_the_sample():
 
 
 def test_missing_original_image_names_the_fix():
-    model = _detector(postprocessors=[dict(type='_InvertMap')]).eval()
+    model = _detector(postprocessors=[dict(type=_InvertMap)]).eval()
     data = model.data_preprocessor(_batch([(12, 14)], img_path='photo.jpg'), False)
     with pytest.raises(SalboxError, match='keep_ori_img=True to PackSalInputs'):
         model(**data, mode='predict')

@@ -25,7 +25,6 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@MODELS.register_module(force=True)
 class _PointwiseBackbone(nn.Module):
     """1x1 convs only: a flip-equivariant model (a flip of the input flips the output)."""
 
@@ -37,7 +36,6 @@ class _PointwiseBackbone(nn.Module):
         return (torch.tanh(self.conv(x)),)
 
 
-@MODELS.register_module(force=True)
 class _SpatialBackbone(nn.Module):
     """3x3 convs, not flip-equivariant."""
 
@@ -52,7 +50,6 @@ class _SpatialBackbone(nn.Module):
         return (self.body(x),)
 
 
-@MODELS.register_module(force=True)
 class _OneLogitHead(nn.Module):
     def __init__(self):
         super().__init__()
@@ -62,7 +59,6 @@ class _OneLogitHead(nn.Module):
         return [self.conv(feats[0])]
 
 
-@MODELS.register_module(force=True)
 class _CountCalls(BasePostProcessor):
     calls = 0
 
@@ -74,7 +70,7 @@ class _CountCalls(BasePostProcessor):
 def _detector(backbone, **kwargs):
     torch.manual_seed(0)
     return MODELS.build(dict(type='SaliencyDetector', backbone=dict(type=backbone),
-                             head=dict(type='_OneLogitHead'), **kwargs)).eval()
+                             head=dict(type=_OneLogitHead), **kwargs)).eval()
 
 
 def _tta_pipeline(flips=True, factors=(1.0, )):
@@ -117,7 +113,7 @@ def test_flip_tta_on_a_symmetric_input_equals_the_plain_prediction(tmp_path):
     half = rng.integers(0, 256, (20, 12, 3), dtype=np.uint8)
     symmetric = np.concatenate([half, half[:, ::-1]], axis=1)
     path = _write(tmp_path, symmetric)
-    model = _detector('_PointwiseBackbone')
+    model = _detector(_PointwiseBackbone)
     plain = _plain_predict(model, path).pred_sal_map.data
     merged = _tta_predict(model, path)
     assert merged.metainfo['tta_views'] == 2
@@ -128,7 +124,7 @@ def test_flip_tta_is_the_mean_of_the_view_probabilities(tmp_path):
     """Independent construction: run the raw network on the image and on its mirror image."""
     bgr = np.random.default_rng(1).integers(0, 256, (18, 26, 3), dtype=np.uint8)
     path = _write(tmp_path, bgr)
-    model = _detector('_SpatialBackbone')
+    model = _detector(_SpatialBackbone)
     rgb = torch.from_numpy(bgr[:, :, ::-1].copy()).permute(2, 0, 1).float()[None]
     x = (rgb - model.data_preprocessor.mean) / model.data_preprocessor.std
     with torch.no_grad():
@@ -144,7 +140,7 @@ def test_flip_tta_is_the_mean_of_the_view_probabilities(tmp_path):
 def test_multi_scale_views_return_to_the_original_size_and_postprocess_once(tmp_path):
     bgr = np.random.default_rng(2).integers(0, 256, (20, 28, 3), dtype=np.uint8)
     path = _write(tmp_path, bgr)
-    model = _detector('_SpatialBackbone', postprocessors=[dict(type='_CountCalls')])
+    model = _detector(_SpatialBackbone, postprocessors=[dict(type=_CountCalls)])
     _CountCalls.calls = 0
     merged = _tta_predict(model, path, factors=(0.5, 1.0, 1.5))
     assert merged.metainfo['tta_views'] == 6 and _CountCalls.calls == 1
@@ -155,7 +151,7 @@ def test_multi_scale_views_return_to_the_original_size_and_postprocess_once(tmp_
 
 
 def test_a_plain_checkpoint_loads_into_the_tta_model():
-    model = _detector('_SpatialBackbone')
+    model = _detector(_SpatialBackbone)
     tta = MODELS.build(dict(type='SalTTAModel', module=copy.deepcopy(model)))
     for p in tta.parameters():
         nn.init.zeros_(p)
@@ -171,7 +167,7 @@ def test_flip_tta_does_not_lower_max_f_of_a_trained_model():
     size = 48
     train = [render_sample(i, 0, (size, size)) for i in range(24)]
     test = [render_sample(i, 1, (size, size)) for i in range(12)]
-    model = _detector('_SpatialBackbone').train()
+    model = _detector(_SpatialBackbone).train()
     images = torch.stack([torch.from_numpy(img).permute(2, 0, 1) for img, _ in train])
     masks = torch.stack([torch.from_numpy(m).float()[None] / 255 for _, m in train])
     optim = torch.optim.Adam(model.parameters(), lr=1e-2)

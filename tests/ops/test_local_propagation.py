@@ -4,6 +4,9 @@ The reference itself is checked against a direct loop over DGRL's formula, so th
 not rest on the code under test. Kernel tests need the built extension (`pip install
 --no-build-isolation -e .`) and are skipped, with that reason, without it.
 """
+import os.path as osp
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -13,6 +16,7 @@ from salbox.ops import (PROPAGATION_MODES, LocalPropagationFunction, extension_a
                         local_propagation, local_propagation_reference)
 from salbox.ops import extension as extension_module
 
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 needs_extension = pytest.mark.skipif(
     not extension_available(),
     reason='salbox._ext is not built: pip install --no-build-isolation -e .')
@@ -174,16 +178,54 @@ def test_bad_dtype_and_mode_are_reported():
     with pytest.raises(TypeError, match='float32 or both float64'):
         local_propagation(coeffs.double(), saliency)
     with pytest.raises(TypeError, match='float32 or both float64'):
-        local_propagation(coeffs.half(), saliency.half())
+        local_propagation(coeffs.double(), saliency.half())
+    with pytest.raises(TypeError, match='float32 or both float64'):
+        local_propagation(coeffs.int(), saliency.half())
     with pytest.raises(ValueError, match='mode must be one of'):
         local_propagation(coeffs, saliency, 'fg')
 
 
+@pytest.mark.parametrize('coeffs_dtype,saliency_dtype,out_dtype', [
+    (torch.bfloat16, torch.bfloat16, torch.bfloat16),
+    (torch.float16, torch.float16, torch.float16),
+    (torch.bfloat16, torch.float32, torch.float32),  # a BRN under autocast, float32 prior
+])
+@pytest.mark.parametrize('mode', PROPAGATION_MODES)
+def test_reduced_precision_is_computed_in_float32(coeffs_dtype, saliency_dtype, out_dtype, mode):
+    """float16/bfloat16 inputs: the float32 result of the rounded inputs, in the promoted dtype,
+    with gradients in each input's dtype (what autocast training of the BRN needs)."""
+    coeffs, saliency = make_inputs(2, 5, 9, 11)
+    coeffs = coeffs.to(coeffs_dtype).requires_grad_()
+    saliency = saliency.to(saliency_dtype).requires_grad_()
+    out = local_propagation(coeffs, saliency, mode)
+    assert out.dtype == out_dtype
+    in_float32 = (coeffs.detach().float(), saliency.detach().float())
+    torch.testing.assert_close(out, local_propagation(*in_float32, mode).to(out_dtype),
+                               rtol=0, atol=0)
+    torch.testing.assert_close(out.float(), local_propagation_reference(*in_float32, mode),
+                               rtol=0, atol=1e-5 if out_dtype == torch.float32 else 0.05)
+    out.float().square().sum().backward()
+    assert coeffs.grad.dtype == coeffs_dtype and saliency.grad.dtype == saliency_dtype
+    assert coeffs.grad.abs().sum() > 0 and saliency.grad.abs().sum() > 0
+
+
 @needs_extension
 def test_extension_checks_inputs_itself():
-    from salbox import _ext
-    with pytest.raises(RuntimeError, match='n\\*n channels with n odd'):
-        _ext.local_propagation_forward(torch.zeros(1, 8, 3, 3), torch.zeros(1, 1, 3, 3))
+    """The C++ checks raise a Python RuntimeError. Run in a child process: where the extension
+    was built by a toolchain whose C++ exceptions do not unwind through torch (seen on one GPU
+    image), the child crashes and this test fails with the signal instead of killing pytest."""
+    code = ('import torch\n'
+            'from salbox import _ext\n'
+            'try:\n'
+            '    _ext.local_propagation_forward(torch.zeros(1, 8, 3, 3), torch.zeros(1, 1, 3, 3))\n'
+            'except RuntimeError as err:\n'
+            '    print(err)\n')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                            cwd=REPO, timeout=120)
+    assert result.returncode == 0, (
+        f'the extension process ended with {result.returncode} (a negative code is a signal): '
+        f'{result.stderr[-500:]}')
+    assert 'n*n channels with n odd' in result.stdout
 
 
 def test_fallback_warns_once_and_matches_reference(monkeypatch):

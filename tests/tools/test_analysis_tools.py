@@ -119,7 +119,7 @@ def test_all_configs_mode_updates_only_the_marked_table(tmp_path, capsys):
     from salbox.registry import MODELS
     from salbox.utils.errors import SalboxError
 
-    @MODELS.register_module(force=True)
+    @MODELS.register_module()
     class NeedsWeightsStub(BasePostProcessor):  # a learned post-processor not trained yet
         def __init__(self):
             raise SalboxError('checkpoint not found: promoter.pth')
@@ -127,8 +127,12 @@ def test_all_configs_mode_updates_only_the_marked_table(tmp_path, capsys):
     doc = tmp_path / 'zoo.md'
     doc.write_text('# Zoo\nbefore\n<!-- benchmark-table:start -->\nold\n'
                    '<!-- benchmark-table:end -->\nafter\n')
-    _load_tool('tools/analysis_tools/benchmark.py').main(
-        ['--all-configs', str(configs), '--shape', '32', '--flops-only', '--update-doc', str(doc)])
+    try:
+        _load_tool('tools/analysis_tools/benchmark.py').main(
+            ['--all-configs', str(configs), '--shape', '32', '--flops-only', '--update-doc',
+             str(doc)])
+    finally:  # leave the global registry as it was
+        MODELS._module_dict.pop('NeedsWeightsStub')
     text = doc.read_text()
     assert text.startswith('# Zoo\nbefore\n<!-- benchmark-table:start -->\nMeasured with')
     assert text.endswith('<!-- benchmark-table:end -->\nafter\n') and '\nold\n' not in text

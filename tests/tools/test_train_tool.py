@@ -55,3 +55,33 @@ def test_paper_recipe_starts_on_an_msra10k_layout(tmp_path):
     assert 'backbone.layer1.0.bn1.bias:lr=0.002' in log
     assert 'backbone.layer1.0.bn1.bias:weight_decay=0.0' in log
     assert osp.isfile(tmp_path / 'work' / 'iter_1.pth')
+
+
+def _load_train_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('salbox_train_tool',
+                                                  osp.join(REPO, 'tools/train.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_amp_dtype_sets_the_amp_wrapper(monkeypatch):
+    """--amp-dtype bfloat16 -> AmpOptimWrapper(dtype='bfloat16') with the optimizer kept; on a
+    machine without CUDA, --amp is refused in one line (tools/gpu_check.sh runs it on a GPU)."""
+    import pytest
+    from mmengine.config import Config
+
+    from salbox.utils.errors import SalboxError
+    train = _load_train_tool()
+    args = train.parse_args([PAPER_CONFIG, '--amp-dtype', 'bfloat16'])
+    assert args.amp_dtype == 'bfloat16' and not args.amp
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=1))))
+    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: False)
+    with pytest.raises(SalboxError, match='--amp needs a GPU'):
+        train.set_amp(cfg, 'bfloat16')
+    monkeypatch.setattr(train.torch.cuda, 'is_available', lambda: True)
+    train.set_amp(cfg, 'bfloat16')
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16' and cfg.optim_wrapper.loss_scale == 'dynamic'
+    assert cfg.optim_wrapper.optimizer == dict(type='SGD', lr=1)

@@ -65,6 +65,10 @@ class DetectorForExport(nn.Module):
         if not hasattr(detector, 'final_logits'):
             raise SalboxError(f'{type(detector).__name__} has no final_logits(): not a salbox '
                               'detector (salbox.models.detectors.base.BaseSalDetector)')
+        if getattr(detector, 'test_cfg', {}).get('mode') == 'slide':
+            raise SalboxError('sliding-window inference (model.test_cfg mode=slide) is not '
+                              'exported: its windows depend on the image size; export the '
+                              'network with --cfg-options model.test_cfg=None')
         self.detector = detector
         pre = detector.data_preprocessor
         normalize = getattr(pre, 'normalize', False)
@@ -195,9 +199,14 @@ def sample_inputs(names: Sequence[str], shape: Tuple[int, int], batch: int = 1,
 
 
 # ----------------------------------------------------------------------------- export
+def module_device(module: nn.Module) -> torch.device:
+    """Where the module's weights are (the sample inputs follow them)."""
+    return next(module.parameters()).device
+
+
 def export(module: nn.Module, names: List[str], out: str, shape: Tuple[int, int],
            dynamic: bool, exporter: str, opset: int) -> None:
-    args = sample_inputs(names, shape)
+    args = tuple(t.to(module_device(module)) for t in sample_inputs(names, shape))
     kwargs = dict(input_names=names, output_names=['saliency'], opset_version=opset)
     if exporter == 'dynamo':
         kwargs['dynamo'] = True
@@ -223,17 +232,20 @@ def export(module: nn.Module, names: List[str], out: str, shape: Tuple[int, int]
 
 def verify(module: nn.Module, names: List[str], out: str,
            shapes: Sequence[Tuple[int, int]], batch: int = 1) -> List[Tuple[Tuple[int, int], float]]:
-    """Max abs difference between ONNX Runtime and PyTorch for each (H, W)."""
+    """Max abs difference between ONNX Runtime (CPU) and PyTorch (on the module's device) for
+    each (H, W)."""
     import onnxruntime as ort
     session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    device = module_device(module)
     results = []
     for i, shape in enumerate(shapes):
         inputs = sample_inputs(names, tuple(shape), batch=batch, seed=i + 1)
+        on_device = tuple(t.to(device) for t in inputs)
         with torch.no_grad():
             if hasattr(module, 'reference'):  # the refiner's own process(), image by image
-                expected = module.reference(*inputs)
+                expected = module.reference(*on_device).cpu()
             else:
-                expected = module(*inputs)
+                expected = module(*on_device).cpu()
         got = session.run(None, {n: t.numpy() for n, t in zip(names, inputs)})[0]
         if got.shape != tuple(expected.shape):
             raise SalboxError(f'ONNX Runtime output {got.shape} != PyTorch '
@@ -269,6 +281,9 @@ def parse_args(argv=None):
                              "salbox model) or 'dynamo' (torch.export; needs onnxscript; "
                              "see docs/deployment.md)")
     parser.add_argument('--opset', type=int, default=18, help='ONNX opset (default 18)')
+    parser.add_argument('--device', default='cpu',
+                        help='where the model is traced and --verify runs PyTorch (cpu, cuda, '
+                             'cuda:N); ONNX Runtime runs on the CPU')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config settings, e.g. model.postprocessors=[]')
     return parser.parse_args(argv)
@@ -284,7 +299,12 @@ def main(argv=None) -> int:
             raise SalboxError(f'{package} is not installed: pip install -r '
                               'requirements/deploy.txt') from None
     from salbox.apis.inference import init_model
-    model = init_model(args.config, args.checkpoint, cfg_options=args.cfg_options)
+    if args.device.startswith('cuda'):
+        # TF32 (torch's default for CUDA convolutions) rounds to 10 mantissa bits, 1e-3 off
+        # ONNX Runtime's float32 (seen on an H200): trace and verify in true float32.
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    model = init_model(args.config, args.checkpoint, device=args.device,
+                       cfg_options=args.cfg_options)
     module, names = export_module(model, args.part)
     skipped = [type(p).__name__ for owner in (model, getattr(model, 'first_stage', None))
                for p in getattr(owner, 'postprocessors', None) or ()]

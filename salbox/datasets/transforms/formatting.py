@@ -10,6 +10,16 @@ from salbox.registry import TRANSFORMS
 from salbox.structures import SalDataSample
 from salbox.utils.errors import SalboxError
 
+def to_tensor(array: np.ndarray) -> torch.Tensor:
+    """``torch.from_numpy`` of a C-contiguous copy. ``np.ascontiguousarray`` keeps a view
+    when every reversed axis has length 1 (a 1-pixel image flipped by test-time augmentation),
+    and torch refuses its negative strides; such arrays are copied."""
+    array = np.ascontiguousarray(array)
+    if any(stride < 0 for stride in array.strides):
+        array = array.copy()
+    return torch.from_numpy(array)
+
+
 DEFAULT_META_KEYS = ('img_path', 'gt_path', 'dataset_name', 'ori_shape', 'img_shape',
                      'scale_factor', 'flip', 'flip_direction')
 
@@ -55,8 +65,7 @@ class PackSalInputs(BaseTransform):
             img = np.repeat(img[:, :, None], 3, axis=2)
         if img.dtype != np.uint8:
             img = np.clip(np.rint(img), 0, 255).astype(np.uint8)
-        rgb = np.ascontiguousarray(img[:, :, 2::-1].transpose(2, 0, 1))
-        return PixelData(data=torch.from_numpy(rgb))
+        return PixelData(data=to_tensor(img[:, :, 2::-1].transpose(2, 0, 1)))
 
     def transform(self, results: dict) -> dict:
         packed = dict()
@@ -64,11 +73,11 @@ class PackSalInputs(BaseTransform):
         if img is not None:
             if img.ndim == 2:
                 img = img[:, :, None]
-            packed['inputs'] = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+            packed['inputs'] = to_tensor(img.transpose(2, 0, 1))
         sample = SalDataSample()
         mask = results.get('gt_sal_map')
         if mask is not None:
-            data = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32)[None])
+            data = to_tensor(np.asarray(mask, dtype=np.float32)[None])
             sample.gt_sal_map = PixelData(data=data)
         if self.keep_ori_img:
             sample.ori_img = self.pack_ori_img(results)

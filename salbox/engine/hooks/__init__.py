@@ -1,4 +1,4 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
-from .visualization_hook import SalVisualizationHook, make_panel
+from .visualization_hook import SalVisualizationHook
 
-__all__ = ['SalVisualizationHook', 'make_panel', 'AtomicCheckpointHook']
+__all__ = ['SalVisualizationHook', 'AtomicCheckpointHook']

@@ -27,6 +27,9 @@ the checkpoint's ``meta['torch_rng_state']`` and restored at the first training 
 after a resume, i.e. after the replay. Rank 0's state is saved; it is restored on every rank
 unless ``randomness.diff_rank_seed`` gave the ranks different streams.
 
+Every checkpoint it saves is stamped (``salbox.utils.checkpoint.stamp_checkpoint``) with the
+SHA-256 of its weights, verified when it is loaded, and the config's ``model`` as plain data.
+
 Registered as ``AtomicCheckpointHook`` and, in the ``salbox`` scope, as ``CheckpointHook``,
 so every salbox config (``default_scope='salbox'``) gets it from
 ``default_hooks.checkpoint=dict(type='CheckpointHook', ...)``; ``type='mmengine.CheckpointHook'``
@@ -39,6 +42,7 @@ from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook
 
 from salbox.registry import HOOKS
+from salbox.utils.checkpoint import stamp_checkpoint
 from ..atomic_io import atomic_write_bytes, remove_stale_temp_files
 
 
@@ -64,6 +68,7 @@ class AtomicCheckpointHook(CheckpointHook):
         if torch.cuda.is_available():
             state['cuda'] = torch.cuda.get_rng_state_all()
         checkpoint.setdefault('meta', {})['torch_rng_state'] = state
+        stamp_checkpoint(checkpoint, runner.cfg.get('model'))
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._rng_to_restore = None

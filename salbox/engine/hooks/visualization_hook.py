@@ -24,17 +24,6 @@ from salbox.structures import original_image
 from salbox.utils.errors import SalboxError
 
 
-def make_panel(image_bgr: np.ndarray, prediction: np.ndarray,
-               ground_truth: Optional[np.ndarray] = None) -> np.ndarray:
-    """image | ground truth (when given) | prediction as one BGR array for ``cv2.imwrite``
-    (maps in [0, 1], (H, W), at the image's size). The hook itself draws through
-    :class:`~salbox.visualization.SalLocalVisualizer`; this helper stays for scripts."""
-    from salbox.visualization.visualizer import map_to_uint8
-    maps = ([] if ground_truth is None else [ground_truth]) + [prediction]
-    gray = [np.repeat(map_to_uint8(m)[..., None], 3, axis=2) for m in maps]
-    return np.concatenate([image_bgr] + gray, axis=1)
-
-
 def _original_image(sample) -> np.ndarray:
     """The sample's original image as an RGB uint8 (H, W, 3) array (a clear error when the
     test pipeline did not pack it)."""

@@ -11,6 +11,7 @@ import numpy as np
 
 EPS = np.spacing(1)  # MATLAB eps, as PySODMetrics uses it
 UNIT_LEVELS = np.arange(256) / 255  # the float value of each 8-bit level, as u8 / 255
+_BLOCK = 1 << 20  # pixels per block when a large map is rounded to 8 bits
 
 _CV2_INTERPOLATION = {
     'nearest': cv2.INTER_NEAREST,
@@ -27,7 +28,18 @@ def to_uint8(saliency: np.ndarray) -> np.ndarray:
         return saliency
     if saliency.dtype == bool:
         return saliency.astype(np.uint8) * 255
-    return np.rint(np.clip(saliency.astype(np.float64), 0, 1) * 255).astype(np.uint8)
+    if saliency.ndim < 2 or saliency.size <= _BLOCK:
+        return np.rint(np.clip(saliency.astype(np.float64), 0, 1) * 255).astype(np.uint8)
+    # Large maps in row blocks: the same float64 arithmetic, without 24 bytes per pixel of
+    # temporaries for a whole photo (docs/bad_input.md, "Memory and large runs").
+    out = np.empty(saliency.shape, np.uint8)
+    rows = max(1, _BLOCK // max(1, saliency[0].size))
+    for top in range(0, saliency.shape[0], rows):
+        block = saliency[top:top + rows].astype(np.float64)
+        np.clip(block, 0, 1, out=block)
+        block *= 255
+        out[top:top + rows] = np.rint(block, out=block)
+    return out
 
 
 def as_2d(saliency, what: str = 'map') -> np.ndarray:
@@ -45,11 +57,6 @@ def as_2d(saliency, what: str = 'map') -> np.ndarray:
         if np.isnan(saliency).any():
             raise ValueError(f'{what} contains NaN')
     return saliency
-
-
-def as_uint8(saliency, what: str = 'map') -> np.ndarray:
-    """A 2-D uint8 map (0-255) from uint8, bool or [0, 1] float input (``rint(255 p)``)."""
-    return to_uint8(as_2d(saliency, what))
 
 
 def to_unit_float(saliency, quantize: bool = True, what: str = 'map') -> np.ndarray:

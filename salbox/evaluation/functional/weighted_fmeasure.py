@@ -149,17 +149,6 @@ def squared_background_distances(gt: np.ndarray, background=None) -> np.ndarray:
     return squared[~gt if background is None else background]
 
 
-def background_distances(gt: np.ndarray, background=None) -> np.ndarray:
-    """Euclidean distance to the nearest foreground pixel, for the background pixels
-    (row-major order); float64 values identical to scipy's ``distance_transform_edt``."""
-    background = ~gt if background is None else background
-    squared = squared_background_distances(gt, background)
-    if squared is None:
-        from scipy.ndimage import distance_transform_edt  # large images only
-        return distance_transform_edt(background)[background]
-    return np.sqrt(squared.astype(np.float64))
-
-
 def _importance(distance: np.ndarray) -> np.ndarray:
     """PySODMetrics' ``2 - exp(log(0.5) / 5 * Dst)`` (same expression, same operands)."""
     return 2 - np.exp(np.log(0.5) / 5 * distance)

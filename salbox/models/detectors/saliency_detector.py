@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
 from .base import BaseSalDetector
+from .inference_modes import check_test_cfg, check_train_cfg, slide_logits
 
 
 @MODELS.register_module()
@@ -30,6 +31,10 @@ class SaliencyDetector(BaseSalDetector):
         align_corners: for every logit resize; defaults to the head's ``align_corners``
             attribute when it has one (R3Net upsamples with ``align_corners=True``), else False.
         data_preprocessor: defaults to ``SalDataPreProcessor`` with ImageNet statistics.
+        test_cfg: ``dict(mode='whole')`` (default) or ``dict(mode='slide', crop_size=(h, w),
+            stride=(h, w))``, sliding-window inference as MMSeg's (inference_modes.py); other
+            keys are refused.
+        train_cfg: read by no salbox detector; a non-empty one is refused.
     """
 
     def __init__(self,
@@ -52,8 +57,8 @@ class SaliencyDetector(BaseSalDetector):
         if align_corners is None:
             align_corners = bool(getattr(self.head, 'align_corners', False))
         self.align_corners = align_corners
-        self.train_cfg = train_cfg or {}
-        self.test_cfg = test_cfg or {}
+        check_train_cfg(train_cfg, type(self).__name__)
+        self.test_cfg = check_test_cfg(test_cfg, type(self).__name__)
 
     # ------------------------------------------------------------------ features and logits
     def extract_feat(self, inputs: torch.Tensor):
@@ -73,8 +78,14 @@ class SaliencyDetector(BaseSalDetector):
         return F.interpolate(logit, size=size, mode='bilinear', align_corners=self.align_corners)
 
     def final_logits(self, inputs: torch.Tensor, data_samples=None) -> torch.Tensor:
-        """The prediction's logit map (N, 1, H, W) at the input size."""
-        return self._resize(self.head_logits(inputs)[-1], inputs.shape[-2:])
+        """The prediction's logit map (N, 1, H, W) at the input size: one pass, or the average
+        over sliding windows with ``test_cfg=dict(mode='slide', ...)`` (inference_modes.py)."""
+        def whole(images: torch.Tensor) -> torch.Tensor:
+            return self._resize(self.head_logits(images)[-1], images.shape[-2:])
+        if self.test_cfg['mode'] == 'slide':
+            return slide_logits(whole, inputs, self.test_cfg['crop_size'],
+                                self.test_cfg['stride'])
+        return whole(inputs)
 
     def _forward(self, inputs: torch.Tensor, data_samples=None) -> List[torch.Tensor]:
         """All logit maps upsampled to the input size (R3Net's training-mode outputs)."""

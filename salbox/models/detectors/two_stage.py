@@ -19,6 +19,7 @@ from mmengine.structures import PixelData
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample, original_image
 from .base import BaseSalDetector
+from .inference_modes import check_test_cfg, check_train_cfg
 
 
 @MODELS.register_module()
@@ -82,8 +83,10 @@ class RefinedDetector(BaseSalDetector):
         self.refiner = MODELS.build(refiner)
         self.loss_module = MODELS.build(
             loss or dict(type='DeepSupervisionBCELoss', loss_name='loss_refine'))
-        self.train_cfg = train_cfg or {}
-        self.test_cfg = test_cfg or {}
+        check_train_cfg(train_cfg, type(self).__name__)
+        # Sliding windows belong to the first stage (its own test_cfg); the refiner sees the
+        # whole map at the original size.
+        self.test_cfg = check_test_cfg(test_cfg, type(self).__name__, modes=('whole', ))
 
     # ------------------------------------------------------------------------ weights and mode
     def train(self, mode: bool = True):

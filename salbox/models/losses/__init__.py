@@ -1,3 +1,7 @@
-from .deep_supervision_bce import DeepSupervisionBCELoss
+from .deep_supervision import DeepSupervisionBCELoss, DeepSupervisionLoss
+from .pixel_losses import BCELoss, IoULoss, PixelLoss, WeightedBCELoss, WeightedIoULoss
 
-__all__ = ['DeepSupervisionBCELoss']
+__all__ = [
+    'BCELoss', 'DeepSupervisionBCELoss', 'DeepSupervisionLoss', 'IoULoss', 'PixelLoss',
+    'WeightedBCELoss', 'WeightedIoULoss'
+]

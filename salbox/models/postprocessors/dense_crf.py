@@ -15,6 +15,7 @@ import torch
 
 from salbox.registry import MODELS
 from .base import BasePostProcessor
+from .dense_crf_tiles import dense_crf_tiled
 
 
 def _import_densecrf():
@@ -95,7 +96,7 @@ class DenseCRF(BasePostProcessor):
     def process(self, image: torch.Tensor, sal_map: torch.Tensor) -> torch.Tensor:
         image_np = image.detach().permute(1, 2, 0).to('cpu', torch.uint8).numpy()
         map_np = sal_map.detach()[0].float().cpu().clamp(0, 1).numpy()
-        return torch.from_numpy(dense_crf_numpy(
+        return torch.from_numpy(dense_crf_tiled(  # bounded memory on large photos
             image_np, map_np, iterations=self.iterations, gaussian_sxy=self.gaussian_sxy,
             gaussian_compat=self.gaussian_compat, bilateral_sxy=self.bilateral_sxy,
             bilateral_srgb=self.bilateral_srgb, bilateral_compat=self.bilateral_compat,

@@ -15,16 +15,20 @@ with SGD at lr 0.2, momentum 0.9, no weight decay; BatchNorm uses the image's ow
 the final prediction (10 steps cannot estimate running statistics).
 """
 import copy
+import io
 import random
 import warnings
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import torch
 from mmcv.cnn import fuse_conv_bn
-from mmengine.config import Config
 
+from salbox.engine.atomic_io import atomic_write_bytes
 from salbox.registry import MODELS
-from salbox.utils.checkpoint import load_checkpoint_file
+from salbox.utils.checkpoint import MODEL_CFG_KEY, load_checkpoint_file, stamp_checkpoint
+from salbox.utils.checkpoint_match import check_state_dict
+from salbox.utils.safe_config import (UnsafeConfigError, check_registered_types,
+                                      literal_assignment, plain_data)
 from salbox.utils.cpu_features import bf16_units
 from salbox.utils.errors import SalboxError
 from .mi_relation_net import MIRelationNet
@@ -214,9 +218,12 @@ def save_promoter(model: MIRelationNet, path: str, model_cfg: dict, meta: Option
     """A plain checkpoint (``state_dict`` + ``meta.promoter_cfg``) that loads with
     ``weights_only=True`` and rebuilds the model without a config file."""
     meta = dict(meta or {})
-    meta['promoter_cfg'] = copy.deepcopy(dict(model_cfg))
-    torch.save(dict(state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
-                    meta=meta), path)
+    meta['promoter_cfg'] = plain_data(dict(model_cfg))
+    checkpoint = stamp_checkpoint(dict(
+        state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()}, meta=meta))
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
@@ -235,24 +242,41 @@ def _strip_prefix(state_dict: dict) -> dict:
     return {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state_dict.items()}
 
 
+def stored_model_cfg(path: str, meta) -> Optional[dict]:
+    """The model config a checkpoint records, read as data, never executed: ``promoter_cfg``
+    (tools/promote.py), ``model_cfg`` (salbox's checkpoint hook) or the ``model = dict(...)``
+    of mmengine's config text ``cfg`` (parsed by ``literal_assignment``; the rest of the text
+    is ignored). Every ``type`` must be a registered name (``check_registered_types``)."""
+    if not isinstance(meta, dict):
+        return None
+    cfg = meta.get('promoter_cfg') or meta.get(MODEL_CFG_KEY)
+    if cfg is None and isinstance(meta.get('cfg'), str):
+        cfg = literal_assignment(meta['cfg'], 'model', source=f"{path} (meta['cfg'])")
+    if cfg is None:
+        return None
+    if not isinstance(cfg, dict):
+        raise UnsafeConfigError(f'{path}: the stored model config is a {type(cfg).__name__}, '
+                                'not a dict')
+    check_registered_types(cfg, path)
+    return cfg
+
+
 def load_promoter(path: str, model_cfg: Optional[dict] = None) -> MIRelationNet:
-    """Build the promoter from ``model_cfg``, the checkpoint's ``meta.promoter_cfg``
-    (tools/promote.py), its ``meta.cfg`` (tools/train.py) or the default LDPS model, and load
-    its weights (every model key must be present); errors name the file."""
+    """Build the promoter from ``model_cfg``, the model config the checkpoint records (as data,
+    :func:`stored_model_cfg`) or the default LDPS model, and load its weights: every key must
+    be present and of the same shape (``salbox.utils.checkpoint_match``); errors name the
+    file."""
     try:
         ckpt = load_checkpoint_file(path)
     except FileNotFoundError:
         raise SalboxError(f'MI promoter checkpoint not found: {path}') from None
     meta = ckpt.get('meta', {}) if isinstance(ckpt, dict) else {}
-    cfg = model_cfg or (meta.get('promoter_cfg') if isinstance(meta, dict) else None)
-    if cfg is None and isinstance(meta, dict) and isinstance(meta.get('cfg'), str):
-        # A checkpoint of tools/train.py: mmengine stores the whole config as text.
-        cfg = Config.fromstring(meta['cfg'], file_format='.py').model.to_dict()
+    cfg = model_cfg or stored_model_cfg(path, meta)
     model = build_promoter(_without_pretrained(cfg or DEFAULT_PROMOTER))
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
-    result = model.load_state_dict(_strip_prefix(state), strict=False)
-    if result.missing_keys:
-        raise SalboxError(f'{path} does not match the promoter model: '
-                          f'{len(result.missing_keys)} missing keys (e.g. '
-                          f'{result.missing_keys[0]}); pass the model config it was trained with')
+    if not isinstance(state, dict):
+        raise SalboxError(f'{path} holds no state dict (a {type(state).__name__})')
+    state = _strip_prefix(state)
+    check_state_dict(model, state, path, what='the promoter model')
+    model.load_state_dict(state, strict=False)
     return model.eval()
