@@ -72,7 +72,14 @@ def main(argv=None):
                      method_name=osp.splitext(osp.basename(args.config))[0])
     reuse_written_maps(cfg, args)
     runner = build_runner(cfg)
-    check_checkpoint_file(runner.model, args.checkpoint, strict=args.strict == 'on')
+    if args.checkpoint.startswith('pip://'):  # converted on load (configs/u2net/README.md)
+        from mmengine.runner import CheckpointLoader
+        from salbox.utils.checkpoint_match import check_state_dict
+        state = CheckpointLoader.load_checkpoint(args.checkpoint, map_location='cpu')
+        check_state_dict(runner.model, state.get('state_dict', state), args.checkpoint,
+                         strict=args.strict == 'on')
+    else:
+        check_checkpoint_file(runner.model, args.checkpoint, strict=args.strict == 'on')
     return runner.test()
 
 

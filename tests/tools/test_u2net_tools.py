@@ -64,6 +64,19 @@ def test_test_tool_on_pip_weights_writes_min_max_maps(u2netp_onnx, tmp_path):
     assert 'maxF' in (result.stdout + result.stderr)
 
 
+def test_test_tool_refuses_pip_weights_of_the_other_size(u2netp_onnx, tmp_path):
+    """U²-Netp's weights for the full-size config: one line, before any data is read."""
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/test.py'),
+         osp.join(REPO, 'configs/u2net/u2net_pip.py'), 'pip://u2netp',
+         '--work-dir', str(tmp_path / 'work')],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=dict(__import__('os').environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: pip://u2netp does not fit the model of the config'), last
+
+
 def test_export_with_verify_matches_the_official_onnx(u2netp_onnx, tmp_path, capsys):
     checkpoint = str(tmp_path / 'u2netp.pth')
     torch.save(dict(state_dict=onnx_to_state_dict(u2netp_onnx)), checkpoint)
