@@ -21,6 +21,7 @@ SLOW_MODULES = {
     'tools/test_pytorch2onnx.py', 'tools/test_train_tool.py',
     'hostile/test_checkpoint_security.py', 'hostile/test_folder_runs.py',
     'hostile/test_memory.py', 'hostile/test_user_errors.py',
+    'tools/test_u2net_tools.py',
 }
 # Single tests of otherwise quick modules.
 SLOW_TESTS = {
@@ -40,6 +41,7 @@ SLOW_TESTS = {
     'tools/test_baseline_maps.py': {'test_missing_mask_folder_is_one_line',
                                     'test_centre_prior_maps_match_mask_names_and_sizes'},
     'tools/test_arn_split.py': {'test_too_few_images_is_a_one_line_error'},
+    'models/test_u2net.py': {'test_forward_equals_onnxruntime_on_real_photos'},
 }
 
 

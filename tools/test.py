@@ -19,7 +19,9 @@ from salbox.utils.checkpoint_match import check_checkpoint_file  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test (and evaluate) a saliency detector')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('checkpoint',
+                        help='checkpoint file, or pip://NAME for weights a pip package ships '
+                             '(pip://u2netp, pip://u2net; configs/u2net/README.md)')
     parser.add_argument('--work-dir', help='where logs and the metrics tables are written')
     parser.add_argument('--out', help='directory to write the predicted maps (8-bit PNGs)')
     parser.add_argument('--show-dir', help='directory to write image | GT | prediction panels')
@@ -58,7 +60,7 @@ def main(argv=None):
         if getattr(args, name):
             setattr(args, name, osp.expanduser(getattr(args, name)))
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
-    if not osp.isfile(args.checkpoint):
+    if not args.checkpoint.startswith('pip://') and not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     cfg.load_from = args.checkpoint
     if args.tta:
@@ -70,7 +72,14 @@ def main(argv=None):
                      method_name=osp.splitext(osp.basename(args.config))[0])
     reuse_written_maps(cfg, args)
     runner = build_runner(cfg)
-    check_checkpoint_file(runner.model, args.checkpoint, strict=args.strict == 'on')
+    if args.checkpoint.startswith('pip://'):  # converted on load (configs/u2net/README.md)
+        from mmengine.runner import CheckpointLoader
+        from salbox.utils.checkpoint_match import check_state_dict
+        state = CheckpointLoader.load_checkpoint(args.checkpoint, map_location='cpu')
+        check_state_dict(runner.model, state.get('state_dict', state), args.checkpoint,
+                         strict=args.strict == 'on')
+    else:
+        check_checkpoint_file(runner.model, args.checkpoint, strict=args.strict == 'on')
     return runner.test()
 
 

@@ -6,7 +6,9 @@ different sizes are padded at the bottom/right to a common size (optionally roun
 ``size_divisor``); the ground-truth maps are padded the same way so they stay aligned, and each
 sample records ``img_shape`` (before padding) and ``pad_shape`` so ``predict()`` can crop the
 padding away. Default mean/std are ImageNet's in 0-255 units, as R3Net's official code
-normalises (zijundeng/R3Net ``train.py``, ``infer.py``).
+normalises (zijundeng/R3Net ``train.py``, ``infer.py``). ``scale_by_max=True`` first rescales
+each image so that its maximum is 255, as U²-Net's official ``ToTensorLab(flag=0)`` divides by
+the image maximum before the ImageNet mean/std (xuebinqin/U-2-Net ``data_loader.py``).
 """
 from typing import Optional, Sequence
 
@@ -27,6 +29,13 @@ def _padded_size(sizes, size_divisor: Optional[int]):
     return height, width
 
 
+def scale_to_max(images: torch.Tensor) -> torch.Tensor:
+    """Images (..., 3, H, W) rescaled so that each one's maximum is 255 (U²-Net's
+    ``image / np.max(image)`` in 0-255 units); all-zero images are left at zero."""
+    peak = images.amax(dim=(-3, -2, -1), keepdim=True)
+    return images * (255.0 / peak.clamp(min=1e-6))
+
+
 @MODELS.register_module()
 class SalDataPreProcessor(BaseDataPreprocessor):
     """Normalise, convert BGR to RGB and stack (with padding) a batch of images and masks.
@@ -38,6 +47,10 @@ class SalDataPreProcessor(BaseDataPreprocessor):
         size_divisor: pad each batch to a multiple of this (``None``: no rounding).
         pad_val: value for padded image pixels (after normalisation).
         gt_pad_val: value for padded ground-truth pixels.
+        scale_by_max: multiply each image by ``255 / max`` (its maximum over all pixels and
+            channels, after the pipeline's resize) before ``(x - mean) / std``: U²-Net's
+            ``image / np.max(image)`` with mean and std kept in 0-255 units. An all-black image
+            stays black (the official code divides by zero there). Default False.
     """
 
     def __init__(self,
@@ -46,7 +59,8 @@ class SalDataPreProcessor(BaseDataPreprocessor):
                  bgr_to_rgb: bool = True,
                  size_divisor: Optional[int] = None,
                  pad_val: float = 0.0,
-                 gt_pad_val: float = 0.0):
+                 gt_pad_val: float = 0.0,
+                 scale_by_max: bool = False):
         super().__init__()
         self.normalize = mean is not None
         if self.normalize:
@@ -59,6 +73,7 @@ class SalDataPreProcessor(BaseDataPreprocessor):
         self.size_divisor = size_divisor
         self.pad_val = pad_val
         self.gt_pad_val = gt_pad_val
+        self.scale_by_max = bool(scale_by_max)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         data = self.cast_data(data)
@@ -87,7 +102,8 @@ class SalDataPreProcessor(BaseDataPreprocessor):
         return dict(inputs=batch, data_samples=data_samples)
 
     def denormalize(self, batch: torch.Tensor) -> torch.Tensor:
-        """Undo :meth:`forward` on a (N, 3, H, W) batch: float RGB in the 0-255 range."""
+        """Undo :meth:`forward` on a (N, 3, H, W) batch: float RGB in the 0-255 range (with
+        ``scale_by_max``, the image as rescaled to a maximum of 255)."""
         images = batch
         if self.normalize:
             images = images * self.std + self.mean
@@ -101,6 +117,8 @@ class SalDataPreProcessor(BaseDataPreprocessor):
         if self.bgr_to_rgb:
             img = img.flip(0)
         img = img.float()
+        if self.scale_by_max:
+            img = scale_to_max(img)
         if self.normalize:
             img = (img - self.mean) / self.std
         return img

@@ -78,11 +78,15 @@ class DetectorForExport(nn.Module):
         self.register_buffer('std', std.detach().clone().float(), persistent=False)
         # The graph takes RGB; a model trained on cv2's BGR (bgr_to_rgb=False) gets BGR.
         self.to_bgr = not getattr(pre, 'bgr_to_rgb', True)
+        self.scale_by_max = bool(getattr(pre, 'scale_by_max', False))  # U²-Net: max -> 255
 
     def preprocess(self, image: torch.Tensor) -> torch.Tensor:
         """RGB 0-255 -> what the model's data preprocessor feeds it."""
         if self.to_bgr:
             image = image.flip(1)
+        if self.scale_by_max:
+            from salbox.models.data_preprocessor import scale_to_max
+            image = scale_to_max(image)
         return (image - self.mean) / self.std
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

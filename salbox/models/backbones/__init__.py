@@ -14,3 +14,7 @@ __all__ += ['VGG']
 from .mobilenet_v2 import MobileNetV2  # noqa: E402
 
 __all__ += ['MobileNetV2']
+
+from .u2net import U2Net  # noqa: E402
+
+__all__ += ['U2Net']

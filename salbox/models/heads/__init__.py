@@ -7,3 +7,6 @@ __all__ += ['RLNHead']
 from .arn_head import ARNHead  # noqa: E402
 
 __all__ += ['ARNHead']
+from .u2net_head import U2NetHead  # noqa: E402
+
+__all__ += ['U2NetHead']
