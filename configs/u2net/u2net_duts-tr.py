@@ -65,7 +65,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=20000, max_keep_ckpts=2,
+    checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False, interval=20000, max_keep_ckpts=2,
                     save_best='maxF', rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
