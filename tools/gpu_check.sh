@@ -6,7 +6,8 @@
 #      gradcheck, bfloat16/float16, autocast) and the CUDA model paths
 #      (tests/models/test_cuda_paths.py: every detector, DenseCRF, the MI promoter, TTA);
 #   3. each method's synthetic config trained on CUDA with AmpOptimWrapper in bfloat16
-#      (R3Net, R3Net-Lite0, ARN, DGRL RLN then BRN on it, MI promoter on a weak R3Net), all at once;
+#      (R3Net, R3Net-Lite0, ARN, DGRL RLN then BRN on it, MI promoter on a weak R3Net, U²-Netp),
+#      all at once;
 #   4. tools/test.py on each: DenseCRF and the MI promoter as post-processors, --tta;
 #      tools/infer.py --device cuda --tta --cutout; pytorch2onnx.py --device cuda --verify
 #      (a detector and the BRN refiner); tools/dist_train.sh with nccl on one GPU;
@@ -137,6 +138,7 @@ BRN=configs/dgrl/dgrl_rln_r18_brn_synthetic.py
 ARN=configs/arn/arn_vgg16_synthetic.py
 LITE=configs/r3net/r3net_efficientnet-lite0_synthetic.py
 MIP=configs/mi_promoter/mi_promoter_mobilenetv2_synthetic.py
+U2P=configs/u2net/u2netp_synthetic.py
 MIP_R3=configs/mi_promoter/r3net_resnet18_mi-promoter_densecrf_synthetic.py
 WEAK_OPTS=(train_dataloader.dataset.prior_detector.checkpoint="$(ckpt r3net_weak "$WEAK_ITERS")"
            val_dataloader.dataset.prior_detector.checkpoint="$(ckpt r3net_weak "$WEAK_ITERS")"
@@ -153,6 +155,7 @@ chain_promoter() {
 bg train_r3net train r3net $R3 --cfg-options train_cfg.max_iters="$ITERS"
 bg train_r3net_lite0 train lite0 $LITE --cfg-options train_cfg.max_iters="$ITERS"
 bg train_arn train arn $ARN --cfg-options train_cfg.max_iters="$ITERS"
+bg train_u2netp train u2netp $U2P --cfg-options train_cfg.max_iters="$ITERS"
 bg train_dgrl_rln_then_brn chain_dgrl
 bg train_mi_promoter_on_weak_r3net chain_promoter
 wait
@@ -173,6 +176,7 @@ bg test_dgrl_brn_tta test_run brn $BRN "$(ckpt brn "$ITERS")" --tta \
 bg test_dgrl_rln test_run rln $RLN "$(ckpt rln "$ITERS")" --no-tta
 bg test_arn_tta test_run arn $ARN "$(ckpt arn "$ITERS")" --tta
 bg test_r3net_lite0 test_run lite0 $LITE "$(ckpt lite0 "$ITERS")" --no-tta
+bg test_u2netp_tta test_run u2netp $U2P "$(ckpt u2netp "$ITERS")" --tta
 mkdir -p "$RUNS/photos"
 find data/synthetic/test/images -type f | sort | head -n "$TEST_IMAGES" \
   | xargs -I{} cp {} "$RUNS/photos/"
