@@ -59,3 +59,13 @@ def pytest_collection_modifyitems(config, items):
         module = module_of(item)
         if module in SLOW_MODULES or item.originalname in SLOW_TESTS.get(module, ()):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def one_thread():
+    """Small convs on a shared 2-core machine run far faster on one intra-op thread."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -30,14 +30,6 @@ IMG = 64  # synthetic image size for these tests
 _names = itertools.count()
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _config(name, work_dir, data_root, iters, input_size=None, batch=4):
     cfg = Config.fromfile(osp.join(CONFIG_DIR, name))
     run = f'{osp.splitext(name)[0]}_{next(_names)}'

@@ -11,15 +11,6 @@ from salbox.models.refiners import BoundaryRefinementNet
 from salbox.ops import local_propagation_reference
 
 
-@pytest.fixture
-def one_thread():
-    """Small convs on a shared 2-core machine run far faster on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _count(module) -> int:
     return sum(p.numel() for p in module.parameters())
 

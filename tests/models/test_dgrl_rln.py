@@ -14,14 +14,7 @@ from salbox.models.necks import ContextualWeightingFusion, ContextualWeightingMo
 from salbox.models.necks.contextual_weighting import ChannelL2Norm, caffe_shrink_size
 from salbox.registry import MODELS
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convs on a shared 2-core machine run far faster on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def _count(module) -> int:

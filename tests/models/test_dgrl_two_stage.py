@@ -9,14 +9,8 @@ from salbox.models.detectors.demo_gt_degrader import gaussian_blur
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
 
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small convs on a shared 2-core machine run far faster on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 SMALL_RLN = dict(
     type='SaliencyDetector',

@@ -35,13 +35,7 @@ BRN = ('configs/dgrl/dgrl_brn_synthetic.py',
         'model.refiner.channels=[8,8,8,8,8,8]'])
 REAL_SIZES = [(320, 320), (240, 400)]
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def _options(pairs):

@@ -31,13 +31,7 @@ def u2netp_onnx():
     except SalboxError as err:
         pytest.skip(str(err))
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')  # tests/conftest.py
 
 
 def test_test_tool_on_pip_weights_writes_min_max_maps(u2netp_onnx, tmp_path):
