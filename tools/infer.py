@@ -98,7 +98,8 @@ def cutout(image_bgr: np.ndarray, sal_map: np.ndarray, threshold=None) -> np.nda
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Predict saliency maps (and cut-outs)')
     parser.add_argument('config')
-    parser.add_argument('checkpoint')
+    parser.add_argument('checkpoint', help='checkpoint file, or pip://NAME for weights a pip '
+                        'package ships (pip://u2netp, pip://u2net; configs/u2net/README.md)')
     parser.add_argument('input', help='an image or a folder of images (searched recursively, '
                         'without the output folder)')
     parser.add_argument('--out-dir', default='outputs',

@@ -29,8 +29,8 @@ ImageInput = Union[str, np.ndarray]
 def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
                device: str = 'cpu', cfg_options: Optional[dict] = None,
                tta: bool = False, strict: bool = True) -> torch.nn.Module:
-    """Build the config's model, load ``checkpoint`` (safe loading, hash verified), put it in
-    eval mode. A checkpoint that does not fit the model (missing / unexpected keys, other
+    """Build the config's model, load ``checkpoint`` (safe loading, hash verified; or
+    ``pip://NAME`` for weights a pip package ships, e.g. ``pip://u2netp``), put it in eval mode. A checkpoint that does not fit the model (missing / unexpected keys, other
     shapes) is refused in one line unless ``strict=False`` (``salbox.utils.checkpoint_match``).
     With ``tta=True`` the model is the config's ``tta_model`` around it and
     :func:`inference_model` uses the ``tta_pipeline``."""
@@ -51,9 +51,13 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     _drop_pretrained(model_cfg)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
+        if checkpoint.startswith('pip://'):  # weights a pip package ships, converted on load
+            from mmengine.runner import CheckpointLoader
+            loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+        elif not osp.isfile(checkpoint):
             raise SalboxError(f'checkpoint not found: {checkpoint}')
-        loaded = load_checkpoint_file(checkpoint, map_location='cpu')
+        else:
+            loaded = load_checkpoint_file(checkpoint, map_location='cpu')
         state = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else loaded
         if not isinstance(state, dict):
             raise SalboxError(f'{checkpoint} holds no state dict (a {type(state).__name__})')

@@ -58,6 +58,28 @@ def test_test_tool_on_pip_weights_writes_min_max_maps(u2netp_onnx, tmp_path):
     assert 'maxF' in (result.stdout + result.stderr)
 
 
+def test_infer_tool_on_pip_weights_cuts_out_a_real_photo(u2netp_onnx, tmp_path):
+    """tools/infer.py CONFIG pip://u2netp photos/ --cutout: no training, no .pth. The map of
+    scikit-image's astronaut is bright on the astronaut and dark in the sky corner."""
+    import skimage
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    image = cv2.imread(osp.join(osp.dirname(skimage.__file__), 'data', 'astronaut.png'))
+    cv2.imwrite(str(photos / 'astronaut.png'), image)
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO, 'tools/infer.py'), CONFIG, 'pip://u2netp', str(photos),
+         '--out-dir', str(tmp_path / 'out'), '--cutout'],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        env=dict(__import__('os').environ, OMP_NUM_THREADS='1'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    saliency = cv2.imread(str(tmp_path / 'out' / 'maps' / 'astronaut.png'), cv2.IMREAD_UNCHANGED)
+    cutout = cv2.imread(str(tmp_path / 'out' / 'cutouts' / 'astronaut.png'),
+                        cv2.IMREAD_UNCHANGED)
+    assert saliency.shape == image.shape[:2] and cutout.shape == (*image.shape[:2], 4)
+    assert saliency[200:400, 150:300].mean() > 200 and saliency[:60, -60:].mean() < 30
+    np.testing.assert_array_equal(cutout[..., 3], saliency)
+
+
 def test_test_tool_refuses_pip_weights_of_the_other_size(u2netp_onnx, tmp_path):
     """U²-Netp's weights for the full-size config: one line, before any data is read."""
     result = subprocess.run(
