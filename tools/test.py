@@ -13,7 +13,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from salbox.apis.runner_utils import (add_runner_arguments, build_runner, load_config,  # noqa: E402
                                       parse_runner_arguments, run_friendly, set_test_outputs)
 from salbox.apis.tta import use_tta  # noqa: E402
-from salbox.utils.checkpoint_match import check_checkpoint_file  # noqa: E402
+from salbox.utils.checkpoint_match import load_checked_state_dict  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -72,14 +72,8 @@ def main(argv=None):
                      method_name=osp.splitext(osp.basename(args.config))[0])
     reuse_written_maps(cfg, args)
     runner = build_runner(cfg)
-    if args.checkpoint.startswith('pip://'):  # converted on load (configs/u2net/README.md)
-        from mmengine.runner import CheckpointLoader
-        from salbox.utils.checkpoint_match import check_state_dict
-        state = CheckpointLoader.load_checkpoint(args.checkpoint, map_location='cpu')
-        check_state_dict(runner.model, state.get('state_dict', state), args.checkpoint,
-                         strict=args.strict == 'on')
-    else:
-        check_checkpoint_file(runner.model, args.checkpoint, strict=args.strict == 'on')
+    # a file (hash verified) or pip://NAME (converted on load, configs/u2net/README.md)
+    load_checked_state_dict(runner.model, args.checkpoint, strict=args.strict == 'on')
     return runner.test()
 
 

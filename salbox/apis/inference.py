@@ -17,8 +17,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
-from salbox.utils.checkpoint import load_checkpoint_file
-from salbox.utils.checkpoint_match import check_state_dict
+from salbox.utils.checkpoint_match import load_checked_state_dict
 from salbox.utils.errors import SalboxError
 from .config_keys import warn_unknown_keys
 from .tta import use_tta
@@ -51,17 +50,9 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     _drop_pretrained(model_cfg)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        if checkpoint.startswith('pip://'):  # weights a pip package ships, converted on load
-            from mmengine.runner import CheckpointLoader
-            loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-        elif not osp.isfile(checkpoint):
+        if not checkpoint.startswith('pip://') and not osp.isfile(checkpoint):
             raise SalboxError(f'checkpoint not found: {checkpoint}')
-        else:
-            loaded = load_checkpoint_file(checkpoint, map_location='cpu')
-        state = loaded.get('state_dict', loaded) if isinstance(loaded, dict) else loaded
-        if not isinstance(state, dict):
-            raise SalboxError(f'{checkpoint} holds no state dict (a {type(state).__name__})')
-        check_state_dict(model, state, checkpoint, strict=strict)
+        state = load_checked_state_dict(model, checkpoint, strict=strict)
         _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)
     model.cfg = config
     return model.to(device).eval()

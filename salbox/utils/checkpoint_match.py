@@ -88,13 +88,21 @@ def check_state_dict(model: torch.nn.Module, state_dict: Dict[str, object], path
     return False
 
 
-def check_checkpoint_file(model: torch.nn.Module, path: str, what: str = 'the model of the '
-                          'config', strict: bool = True) -> bool:
-    """:func:`check_state_dict` for a checkpoint file (loaded safely, its hash verified)."""
-    from .checkpoint import load_checkpoint_file
-    checkpoint = load_checkpoint_file(path)
+def load_checked_state_dict(model: torch.nn.Module, source: str,
+                            what: str = 'the model of the config', strict: bool = True
+                            ) -> Dict[str, object]:
+    """The state dict of ``source`` after :func:`check_state_dict`: a checkpoint file (loaded
+    safely, its hash verified) or ``pip://NAME`` (weights a pip package ships, through the
+    mmengine loader salbox registers for that scheme)."""
+    if source.startswith('pip://'):
+        from mmengine.runner import CheckpointLoader
+        checkpoint = CheckpointLoader.load_checkpoint(source, map_location='cpu')
+    else:
+        from .checkpoint import load_checkpoint_file
+        checkpoint = load_checkpoint_file(source)
     state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) \
         else checkpoint
     if not isinstance(state, dict):
-        raise CheckpointMismatchError(f'{path} holds no state dict (a {type(state).__name__})')
-    return check_state_dict(model, state, path, what, strict)
+        raise CheckpointMismatchError(f'{source} holds no state dict (a {type(state).__name__})')
+    check_state_dict(model, state, source, what, strict)
+    return state
