@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 from scipy.ndimage import uniform_filter
 
-from salbox.models.losses import (BCELoss, DeepSupervisionBCELoss, DeepSupervisionLoss, IoULoss,
-                                  WeightedBCELoss, WeightedIoULoss)
+from salbox.models.losses import (BCELoss, DeepSupervisionBCELoss, DeepSupervisionLoss,
+                                  EdgeWeightedLoss, IoULoss, WeightedBCELoss, WeightedIoULoss)
 from salbox.registry import MODELS
 
 
@@ -120,7 +120,7 @@ def test_padding_changes_nothing(loss):
     other_logit, other_target = logit.clone(), target.clone()
     other_logit[..., 18:, :] = 50.0
     other_target[..., 18:, :] = 0.0
-    if isinstance(loss, WeightedBCELoss):  # the edge weights read the mask near the border
+    if isinstance(loss, EdgeWeightedLoss):  # the edge weights read the mask near the border
         other_target[..., 18:, :] = target[..., 18:, :]
     with_mask = loss(logit, target, mask)
     torch.testing.assert_close(loss(other_logit, other_target, mask), with_mask)

@@ -1,7 +1,8 @@
 from .deep_supervision import DeepSupervisionBCELoss, DeepSupervisionLoss
-from .pixel_losses import BCELoss, IoULoss, PixelLoss, WeightedBCELoss, WeightedIoULoss
+from .pixel_losses import (BCELoss, EdgeWeightedLoss, IoULoss, PixelLoss, WeightedBCELoss,
+                           WeightedIoULoss)
 
 __all__ = [
-    'BCELoss', 'DeepSupervisionBCELoss', 'DeepSupervisionLoss', 'IoULoss', 'PixelLoss',
+    'BCELoss', 'DeepSupervisionBCELoss', 'EdgeWeightedLoss', 'DeepSupervisionLoss', 'IoULoss', 'PixelLoss',
     'WeightedBCELoss', 'WeightedIoULoss'
 ]

@@ -73,29 +73,36 @@ def edge_weights(target: torch.Tensor, kernel_size: int = 31, scale: float = 5.0
     return 1 + scale * (pooled - target).abs()
 
 
-@MODELS.register_module()
-class WeightedBCELoss(PixelLoss):
-    """F3Net's weighted BCE: per image sum(w bce) / sum(w), mean over the batch."""
+class EdgeWeightedLoss(PixelLoss):
+    """Base of F3Net's two terms: :meth:`weights` are the edge weights, zero on padding."""
 
     def __init__(self, kernel_size: int = 31, edge_scale: float = 5.0, loss_weight: float = 1.0):
         super().__init__(loss_weight)
         self.kernel_size = kernel_size
         self.edge_scale = edge_scale
 
+    def weights(self, target, valid_mask):
+        return _masked(edge_weights(target, self.kernel_size, self.edge_scale), valid_mask)
+
+
+@MODELS.register_module()
+class WeightedBCELoss(EdgeWeightedLoss):
+    """F3Net's weighted BCE: per image sum(w bce) / sum(w), mean over the batch."""
+
     def compute(self, logit, target, valid_mask):
-        weight = _masked(edge_weights(target, self.kernel_size, self.edge_scale), valid_mask)
+        weight = self.weights(target, valid_mask)
         bce = F.binary_cross_entropy_with_logits(logit, target, reduction='none')
         return ((weight * bce).sum(dim=(1, 2, 3)) / weight.sum(dim=(1, 2, 3)).clamp(min=1e-8)
                 ).mean()
 
 
 @MODELS.register_module()
-class WeightedIoULoss(WeightedBCELoss):
+class WeightedIoULoss(EdgeWeightedLoss):
     """F3Net's weighted IoU: per image 1 - (sum(w p g) + 1) / (sum(w (p + g - p g)) + 1),
     mean over the batch (the official code's +1 smoothing)."""
 
     def compute(self, logit, target, valid_mask):
-        weight = _masked(edge_weights(target, self.kernel_size, self.edge_scale), valid_mask)
+        weight = self.weights(target, valid_mask)
         prob = torch.sigmoid(logit)
         inter = (weight * prob * target).sum(dim=(1, 2, 3))
         union = (weight * (prob + target)).sum(dim=(1, 2, 3))
