@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -13,29 +14,45 @@
 namespace salbox {
 namespace local_propagation {
 
-/// Checks the inputs and returns the window size n (coeffs has n*n channels, n odd).
-inline int check_inputs(const at::Tensor& coeffs, const at::Tensor& saliency) {
-  TORCH_CHECK(coeffs.dim() == 4, "local_propagation: coeffs must be (B, n*n, H, W), got ",
-              coeffs.sizes());
-  TORCH_CHECK(saliency.dim() == 4 && saliency.size(1) == 1,
-              "local_propagation: saliency must be (B, 1, H, W), got ", saliency.sizes());
-  TORCH_CHECK(coeffs.size(0) == saliency.size(0) && coeffs.size(2) == saliency.size(2) &&
-                  coeffs.size(3) == saliency.size(3),
-              "local_propagation: coeffs ", coeffs.sizes(), " and saliency ", saliency.sizes(),
-              " must share batch, height and width");
-  TORCH_CHECK(coeffs.scalar_type() == saliency.scalar_type(),
-              "local_propagation: coeffs (", coeffs.scalar_type(), ") and saliency (",
-              saliency.scalar_type(), ") must have the same dtype");
-  TORCH_CHECK(coeffs.scalar_type() == at::kFloat || coeffs.scalar_type() == at::kDouble,
-              "local_propagation: only float32 and float64 are supported, got ",
-              coeffs.scalar_type());
-  TORCH_CHECK(coeffs.device() == saliency.device(), "local_propagation: coeffs on ",
-              coeffs.device(), " but saliency on ", saliency.device());
+/// The window size n of coeffs (n*n channels), or 0 when n*n != channels or n is even.
+inline int window_size(const at::Tensor& coeffs) {
   const int64_t channels = coeffs.size(1);
   const int size = static_cast<int>(std::lround(std::sqrt(static_cast<double>(channels))));
-  TORCH_CHECK(static_cast<int64_t>(size) * size == channels && size % 2 == 1,
-              "local_propagation: coeffs must have n*n channels with n odd, got ", channels);
-  return size;
+  return (static_cast<int64_t>(size) * size == channels && size % 2 == 1) ? size : 0;
+}
+
+/// What is wrong with the inputs, or "" when nothing is. The extension never throws a C++
+/// exception (no TORCH_CHECK): on one GPU image, where g++ from another toolchain built it,
+/// an exception thrown through torch crashed the process. Callers return the message instead.
+inline std::string input_error(const at::Tensor& coeffs, const at::Tensor& saliency) {
+  if (coeffs.dim() != 4) {
+    return c10::str("local_propagation: coeffs must be (B, n*n, H, W), got ", coeffs.sizes());
+  }
+  if (saliency.dim() != 4 || saliency.size(1) != 1) {
+    return c10::str("local_propagation: saliency must be (B, 1, H, W), got ", saliency.sizes());
+  }
+  if (coeffs.size(0) != saliency.size(0) || coeffs.size(2) != saliency.size(2) ||
+      coeffs.size(3) != saliency.size(3)) {
+    return c10::str("local_propagation: coeffs ", coeffs.sizes(), " and saliency ",
+                    saliency.sizes(), " must share batch, height and width");
+  }
+  if (coeffs.scalar_type() != saliency.scalar_type()) {
+    return c10::str("local_propagation: coeffs (", coeffs.scalar_type(), ") and saliency (",
+                    saliency.scalar_type(), ") must have the same dtype");
+  }
+  if (coeffs.scalar_type() != at::kFloat && coeffs.scalar_type() != at::kDouble) {
+    return c10::str("local_propagation: only float32 and float64 are supported, got ",
+                    coeffs.scalar_type());
+  }
+  if (coeffs.device() != saliency.device()) {
+    return c10::str("local_propagation: coeffs on ", coeffs.device(), " but saliency on ",
+                    saliency.device());
+  }
+  if (window_size(coeffs) == 0) {
+    return c10::str("local_propagation: coeffs must have n*n channels with n odd, got ",
+                    coeffs.size(1));
+  }
+  return "";
 }
 
 /// Splits the output gradient into the planes a = dL/dfg - dL/dbg and b = dL/dbg (undefined

@@ -118,16 +118,23 @@ class LocalPropagationFunction(torch.autograd.Function):
         ctx.extension = extension
         ctx.pixelwise = pixelwise
         ctx.save_for_backward(coeffs, saliency)
-        return extension.local_propagation_forward(coeffs, saliency, with_background,
-                                                   pixelwise)
+        out = extension.local_propagation_forward(coeffs, saliency, with_background, pixelwise)
+        if out is None:  # the extension reports bad arguments in-band, never by a C++ throw
+            raise RuntimeError(extension.local_propagation_forward_error(coeffs, saliency))
+        return out
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out):
         coeffs, saliency = ctx.saved_tensors
-        grad_coeffs, grad_saliency = ctx.extension.local_propagation_backward(
-            grad_out.contiguous(), coeffs, saliency, ctx.with_background,
+        grad_out = grad_out.contiguous()
+        grads = ctx.extension.local_propagation_backward(
+            grad_out, coeffs, saliency, ctx.with_background,
             ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.pixelwise)
+        if not grads:
+            raise RuntimeError(ctx.extension.local_propagation_backward_error(
+                grad_out, coeffs, saliency, ctx.with_background))
+        grad_coeffs, grad_saliency = grads
         return grad_coeffs, grad_saliency, None, None, None
 
 

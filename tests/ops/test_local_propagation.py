@@ -210,22 +210,41 @@ def test_reduced_precision_is_computed_in_float32(coeffs_dtype, saliency_dtype, 
 
 
 @needs_extension
-def test_extension_checks_inputs_itself():
-    """The C++ checks raise a Python RuntimeError. Run in a child process: where the extension
-    was built by a toolchain whose C++ exceptions do not unwind through torch (seen on one GPU
-    image), the child crashes and this test fails with the signal instead of killing pytest."""
+def test_extension_reports_bad_arguments_without_throwing():
+    """The C++ side checks its arguments itself and reports them in-band (None / [] and a
+    message), never by a C++ exception: on one GPU image, where another toolchain's g++ built
+    the extension, an exception thrown through torch killed the process (SIGSEGV). Run in a
+    child process so that such a crash fails this test instead of killing pytest."""
     code = ('import torch\n'
             'from salbox import _ext\n'
-            'try:\n'
-            '    _ext.local_propagation_forward(torch.zeros(1, 8, 3, 3), torch.zeros(1, 1, 3, 3))\n'
-            'except RuntimeError as err:\n'
-            '    print(err)\n')
+            'bad = torch.zeros(1, 8, 3, 3), torch.zeros(1, 1, 3, 3)\n'
+            'print(_ext.local_propagation_forward(*bad))\n'
+            'print(_ext.local_propagation_forward_error(*bad))\n'
+            'good = torch.zeros(1, 9, 3, 3), torch.zeros(1, 1, 3, 3)\n'
+            'print(len(_ext.local_propagation_backward(torch.zeros(1, 2, 3, 3), *good)))\n'
+            'print(_ext.local_propagation_backward_error(torch.zeros(1, 2, 3, 3), *good))\n'
+            'print(repr(_ext.local_propagation_forward_error(*good)))\n'
+            'print(tuple(_ext.local_propagation_forward(*good).shape))\n')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                             cwd=REPO, timeout=120)
     assert result.returncode == 0, (
         f'the extension process ended with {result.returncode} (a negative code is a signal): '
         f'{result.stderr[-500:]}')
-    assert 'n*n channels with n odd' in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0] == 'None'
+    assert 'n*n channels with n odd, got 8' in lines[1]
+    assert lines[2] == '0'
+    assert 'grad_out has shape [1, 2, 3, 3], expected (1, 1, 3, 3)' in lines[3]
+    assert lines[4] == "''"
+    assert lines[5] == '(1, 1, 3, 3)'
+
+
+@needs_extension
+def test_autograd_function_raises_the_extension_message():
+    """A call that bypasses the Python checks still gets a Python error, with the C++ reason."""
+    coeffs, saliency = torch.zeros(1, 8, 3, 3), torch.zeros(1, 1, 3, 3)
+    with pytest.raises(RuntimeError, match='n\\*n channels with n odd'):
+        LocalPropagationFunction.apply(coeffs, saliency, False, extension_module.get_extension('local_propagation', coeffs.device))
 
 
 def test_fallback_warns_once_and_matches_reference(monkeypatch):
