@@ -21,7 +21,7 @@ std::string forward_error(const at::Tensor& coeffs, const at::Tensor& saliency) 
   }
 #endif
   if (!coeffs.is_cuda() && !coeffs.is_cpu()) {
-    return c10::str("local_propagation: unsupported device ", coeffs.device());
+    return "local_propagation: unsupported device " + coeffs.device().str();
   }
   return "";
 }
@@ -37,9 +37,10 @@ std::string backward_error(const at::Tensor& grad_out, const at::Tensor& coeffs,
   if (grad_out.dim() != 4 || grad_out.size(0) != coeffs.size(0) ||
       grad_out.size(1) != out_channels || grad_out.size(2) != coeffs.size(2) ||
       grad_out.size(3) != coeffs.size(3)) {
-    return c10::str("local_propagation: grad_out has shape ", grad_out.sizes(), ", expected (",
-                    coeffs.size(0), ", ", out_channels, ", ", coeffs.size(2), ", ",
-                    coeffs.size(3), ")");
+    return "local_propagation: grad_out has shape " +
+           local_propagation::shape_text(grad_out.sizes()) + ", expected " +
+           local_propagation::shape_text({coeffs.size(0), out_channels, coeffs.size(2),
+                                          coeffs.size(3)});
   }
   if (grad_out.scalar_type() != coeffs.scalar_type() || grad_out.device() != coeffs.device()) {
     return "local_propagation: grad_out must match coeffs in dtype and device";

@@ -21,36 +21,47 @@ inline int window_size(const at::Tensor& coeffs) {
   return (static_cast<int64_t>(size) * size == channels && size % 2 == 1) ? size : 0;
 }
 
+/// "[d0, d1, ...]", built without iostreams (see input_error).
+inline std::string shape_text(at::IntArrayRef sizes) {
+  std::string text = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    text += (i ? ", " : "") + std::to_string(sizes[i]);
+  }
+  return text + "]";
+}
+
 /// What is wrong with the inputs, or "" when nothing is. The extension never throws a C++
-/// exception (no TORCH_CHECK): on one GPU image, where g++ from another toolchain built it,
-/// an exception thrown through torch crashed the process. Callers return the message instead.
+/// exception (no TORCH_CHECK) and never formats with iostreams (no c10::str): on one GPU image,
+/// where g++ from another toolchain (/opt/gcc) built it, both killed the process with SIGSEGV,
+/// the signature of two C++ runtimes in one process. Callers return the message instead.
 inline std::string input_error(const at::Tensor& coeffs, const at::Tensor& saliency) {
+  const std::string prefix = "local_propagation: ";
   if (coeffs.dim() != 4) {
-    return c10::str("local_propagation: coeffs must be (B, n*n, H, W), got ", coeffs.sizes());
+    return prefix + "coeffs must be (B, n*n, H, W), got " + shape_text(coeffs.sizes());
   }
   if (saliency.dim() != 4 || saliency.size(1) != 1) {
-    return c10::str("local_propagation: saliency must be (B, 1, H, W), got ", saliency.sizes());
+    return prefix + "saliency must be (B, 1, H, W), got " + shape_text(saliency.sizes());
   }
   if (coeffs.size(0) != saliency.size(0) || coeffs.size(2) != saliency.size(2) ||
       coeffs.size(3) != saliency.size(3)) {
-    return c10::str("local_propagation: coeffs ", coeffs.sizes(), " and saliency ",
-                    saliency.sizes(), " must share batch, height and width");
+    return prefix + "coeffs " + shape_text(coeffs.sizes()) + " and saliency " +
+           shape_text(saliency.sizes()) + " must share batch, height and width";
   }
   if (coeffs.scalar_type() != saliency.scalar_type()) {
-    return c10::str("local_propagation: coeffs (", coeffs.scalar_type(), ") and saliency (",
-                    saliency.scalar_type(), ") must have the same dtype");
+    return prefix + "coeffs (" + c10::toString(coeffs.scalar_type()) + ") and saliency (" +
+           c10::toString(saliency.scalar_type()) + ") must have the same dtype";
   }
   if (coeffs.scalar_type() != at::kFloat && coeffs.scalar_type() != at::kDouble) {
-    return c10::str("local_propagation: only float32 and float64 are supported, got ",
-                    coeffs.scalar_type());
+    return prefix + "only float32 and float64 are supported, got " +
+           c10::toString(coeffs.scalar_type());
   }
   if (coeffs.device() != saliency.device()) {
-    return c10::str("local_propagation: coeffs on ", coeffs.device(), " but saliency on ",
-                    saliency.device());
+    return prefix + "coeffs on " + coeffs.device().str() + " but saliency on " +
+           saliency.device().str();
   }
   if (window_size(coeffs) == 0) {
-    return c10::str("local_propagation: coeffs must have n*n channels with n odd, got ",
-                    coeffs.size(1));
+    return prefix + "coeffs must have n*n channels with n odd, got " +
+           std::to_string(coeffs.size(1));
   }
   return "";
 }
