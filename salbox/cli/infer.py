@@ -269,7 +269,9 @@ def load_model(args):
     from salbox.apis import init_model
     config, checkpoint, label = args.resolved
     level = 'INFO' if args.verbose else 'WARNING'
-    logger = MMLogger.get_instance(f'salbox-cli-{level}', log_level=level)
+    name = f'salbox-cli-{level}'
+    logger = (MMLogger.get_instance(name) if MMLogger.check_instance_created(name)
+              else MMLogger.get_instance(name, log_level=level))
     for handler in logger.handlers:
         handler.setLevel(getattr(logging, level))
     start = time.perf_counter()
