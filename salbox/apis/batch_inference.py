@@ -28,6 +28,22 @@ from salbox.utils.errors import SalboxError
 from .inference import inference_pipelines
 
 
+def prepare_for_inference(model, device: str = 'cpu'):
+    """Make ``model`` faster for inference, in place: on the CPU its weights go to the
+    channels-last memory format, which oneDNN's convolutions run faster (U²-Netp at 320x320 on
+    one core: 0.85 -> 0.63 s per image, docs/cli.md); the maps change by float rounding only
+    (about 1e-5). Returns the model."""
+    if str(device).startswith('cpu'):
+        model.to(memory_format=torch.channels_last)
+    return model
+
+
+def default_batch_size(device: str) -> int:
+    """Photos per forward: 1 on the CPU (a batch of 320x320 U²-Netp inputs runs slower per
+    photo there: 0.63 s at 1, 0.78 s at 4, channels-last), 8 on a GPU."""
+    return 1 if str(device).startswith('cpu') else 8
+
+
 def failure_reason(path: str, err: BaseException) -> str:
     """One line for a failed image, naming it once (as ``tools/infer.py``)."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

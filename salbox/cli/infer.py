@@ -79,10 +79,11 @@ def build_parser(prog='salbox infer') -> argparse.ArgumentParser:
                         help="test-time augmentation (the config's tta_model / tta_pipeline)")
     parser.add_argument('--threads', type=int, default=None,
                         help='torch threads for the model (default: torch\'s choice)')
-    parser.add_argument('--batch-size', type=int, default=8,
-                        help='photos predicted together when their network inputs have the '
-                        'same size (default %(default)s)')
-    parser.add_argument('--workers', type=int, default=2,
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='photos (or video frames) predicted together when their network '
+                        'inputs have the same size (default: 1 on the CPU, where batching is '
+                        'slower per photo, 8 on a GPU)')
+    parser.add_argument('--workers', type=int, default=1,
                         help='processes decoding photos while the model runs (default '
                         '%(default)s; 0: decode in the main process)')
     parser.add_argument('--device', default='cpu', help='cpu, cuda or cuda:N')
@@ -267,6 +268,7 @@ def load_model(args):
     from mmengine.logging import MMLogger
 
     from salbox.apis import init_model
+    from salbox.apis.batch_inference import prepare_for_inference
     config, checkpoint, label = args.resolved
     level = 'INFO' if args.verbose else 'WARNING'
     name = f'salbox-cli-{level}'
@@ -275,7 +277,8 @@ def load_model(args):
     for handler in logger.handlers:
         handler.setLevel(getattr(logging, level))
     start = time.perf_counter()
-    model = init_model(config, checkpoint, device=args.device, tta=args.tta)
+    model = prepare_for_inference(
+        init_model(config, checkpoint, device=args.device, tta=args.tta), args.device)
     print(f'model: {label}, loaded in {time.perf_counter() - start:.1f} s', file=sys.stderr)
     return model
 
@@ -302,6 +305,8 @@ def main(argv=None, prog='salbox infer') -> int:
             raise SalboxError('--threads must be at least 1')
         import torch
         torch.set_num_threads(args.threads)
+    from salbox.apis.batch_inference import default_batch_size
+    args.batch_size = args.batch_size or default_batch_size(args.device)
     if args.batch_size < 1 or args.workers < 0:
         raise SalboxError('--batch-size must be at least 1 and --workers at least 0')
     from salbox.apis.batch_inference import RunStats, is_video, predict_files
