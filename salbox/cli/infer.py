@@ -48,7 +48,7 @@ def build_parser(prog='salbox infer') -> argparse.ArgumentParser:
     from salbox.apis import matting
     parser = argparse.ArgumentParser(
         prog=prog, description='Saliency maps and cut-outs of photos, folders, globs and videos.')
-    parser.add_argument('inputs', nargs='+', metavar='INPUT',
+    parser.add_argument('inputs', nargs='*', metavar='INPUT',
                         help='image, folder (searched recursively), glob (quote it) or video')
     parser.add_argument('-o', '--out', default='outputs', help='output folder (default outputs)')
     parser.add_argument('--model', nargs='+', metavar='NAME', default=None,
@@ -298,7 +298,14 @@ def report(failures, out_dir: str) -> None:
 
 
 def main(argv=None, prog='salbox infer') -> int:
-    args = build_parser(prog).parse_args(argv)
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if args.model:  # `--model u2netp photos/`: the name (or CONFIG CHECKPOINT), then inputs
+        keep = 2 if args.model[0].endswith('.py') else 1
+        args.inputs = args.model[keep:] + args.inputs
+        args.model = args.model[:keep]
+    if not args.inputs:
+        parser.error('give at least one INPUT (image, folder, glob or video)')
     args.out = osp.expanduser(args.out)
     if args.threads is not None:
         if args.threads < 1:

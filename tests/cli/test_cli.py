@@ -131,6 +131,34 @@ def test_video_gives_a_map_video_and_rgba_frames(tmp_path, capsys, one_thread):
     assert code == 0 and '(0 written now, 1 already there)' in stdout
 
 
+def test_alpha_matting_bgcolor_and_only_mask(tmp_path, capsys, one_thread):
+    _u2netp_or_skip()
+    pytest.importorskip('pymatting')
+    import skimage
+    photo = cv2.imread(osp.join(osp.dirname(skimage.__file__), 'data', 'chelsea.png'))
+    photo = cv2.resize(photo, (226, 150), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(tmp_path / 'cat.png'), photo)
+    out = tmp_path / 'out'
+    code, _, _ = _run(['infer', str(tmp_path / 'cat.png'), '-o', str(out), '--alpha-matting',
+                       '--bgcolor', '255,255,255', '--no-progress'], capsys)
+    assert code == 0
+    sal = cv2.imread(str(out / 'maps' / 'cat.png'), cv2.IMREAD_UNCHANGED)
+    matte = cv2.imread(str(out / 'mattes' / 'cat.png'), cv2.IMREAD_UNCHANGED)
+    cut = cv2.imread(str(out / 'cutouts' / 'cat.png'), cv2.IMREAD_UNCHANGED)
+    assert matte.shape == sal.shape == photo.shape[:2] and cut.shape == photo.shape[:2] + (4, )
+    assert (cut[..., 3] == 255).all()  # opaque white background
+    from salbox.apis.matting import make_trimap
+    trimap = make_trimap(sal)  # the default thresholds and erosion, from the written map
+    assert (cut[matte == 0][:, :3] == 255).all()
+    assert (matte[trimap == 1] == 255).all() and (matte[trimap == 0] == 0).all()
+    band = (matte > 0) & (matte < 255)
+    assert band.any() and not np.array_equal(matte, sal)  # the unknown band was solved
+    only = tmp_path / 'only'
+    code, _, _ = _run(['infer', str(tmp_path / 'cat.png'), '-o', str(only), '--alpha-matting',
+                       '--only-mask', '--no-progress'], capsys)
+    assert code == 0 and sorted(os.listdir(only)) == ['maps', 'mattes']
+
+
 def test_models_lists_u2netp_as_usable(capsys):
     _u2netp_or_skip()
     code, stdout, _ = _run(['models'], capsys)
@@ -168,6 +196,13 @@ def test_inputs_globs_and_output_names(tmp_path):
     from salbox.utils.errors import SalboxError
     with pytest.raises(SalboxError, match='no file matches'):
         collect_inputs([str(tmp_path / '*.gif')])
+
+
+def test_model_option_before_the_inputs(tmp_path, capsys):
+    code, _, stderr = _run(['infer', '--model', 'no-such-model', str(tmp_path)], capsys)
+    assert code == 1 and "unknown model 'no-such-model'" in stderr
+    code, _, stderr = _run(['infer', '--model', 'u2netp'], capsys)
+    assert code == 2 and 'give at least one INPUT' in stderr
 
 
 def test_pass_through_commands_take_the_tools_arguments(capsys):

@@ -77,3 +77,14 @@ def test_compose_alpha_and_background_colour():
         parse_color('1,2')
     with pytest.raises(ValueError):
         parse_color('0,0,300')
+
+
+def test_matting_leaves_torch_threads_alone(one_thread):
+    """pymatting's numba kernels reset torch's thread count to the number of cores (every
+    later forward then oversubscribed a shared machine): matte() restores it."""
+    pytest.importorskip('pymatting')
+    import torch
+    image, _ = _soft_edge_scene()
+    raw = np.clip((np.arange(96) - 36) / 24.0, 0, 1)[None, :].repeat(64, 0).astype(np.float32)
+    matte(image, raw, erode_size=4)
+    assert torch.get_num_threads() == 1
