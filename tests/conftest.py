@@ -44,7 +44,8 @@ SLOW_TESTS = {
     'models/test_u2net.py': {'test_forward_equals_onnxruntime_on_real_photos'},
     'cli/test_cli.py': {
         'test_folder_of_photos_gives_maps_and_cutouts_resumes_and_reports_a_corrupt_file',
-        'test_video_gives_a_map_video_and_rgba_frames'},
+        'test_video_gives_a_map_video_and_rgba_frames',
+        'test_alpha_matting_bgcolor_and_only_mask'},
 }
 
 
