@@ -192,9 +192,15 @@ def is_video(path: str) -> bool:
     return path.lower().endswith(VIDEO_SUFFIXES)
 
 
-def video_frames(path: str) -> Tuple[Iterator[np.ndarray], float, int, Tuple[int, int]]:
-    """``(frames, fps, frame count (0 when unknown), (width, height))``; frames are BGR
-    uint8, read one at a time."""
+def video_info(path: str) -> Tuple[float, int, Tuple[int, int]]:
+    """``(fps, frame count (0 when unknown), (width, height))`` of a video; the file is
+    opened and closed."""
+    capture, fps, count, size = _open_video(path)
+    capture.release()
+    return fps, count, size
+
+
+def _open_video(path: str):
     import cv2
     capture = cv2.VideoCapture(path)
     if not capture.isOpened():
@@ -203,6 +209,13 @@ def video_frames(path: str) -> Tuple[Iterator[np.ndarray], float, int, Tuple[int
     fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
     count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    return capture, fps, count, size
+
+
+def video_frames(path: str) -> Tuple[Iterator[np.ndarray], float, int, Tuple[int, int]]:
+    """``(frames, fps, frame count (0 when unknown), (width, height))``; frames are BGR
+    uint8, read one at a time."""
+    capture, fps, count, size = _open_video(path)
 
     def frames():
         try:

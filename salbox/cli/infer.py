@@ -205,11 +205,11 @@ def run_video(model, outputs: Outputs, path: str, name: str, args) -> int:
     import cv2
     import numpy as np
     from salbox.apis.batch_inference import (image_of, predict_video, sal_map_of,
-                                             video_frames)
+                                             video_info)
     from salbox.apis.matting import compose
     from salbox.evaluation.functional import to_uint8
     from salbox.utils.atomic_file import atomic_write_image
-    _, fps, _, (width, height) = video_frames(path)  # opened only to read its properties
+    fps = video_info(path)[0]
     fourcc = cv2.VideoWriter_fourcc(*'mp4v')
     map_path = osp.join(outputs.out, 'maps', name + '.mp4')
     cut_video = outputs.cutout and args.bgcolor is not None
