@@ -5,7 +5,7 @@ whose workers decode and preprocess the photos (the model's inference pipeline,
 :func:`salbox.apis.inference.inference_pipelines`) while the main process runs the model;
 samples whose network inputs have the same shape are predicted together (U²-Net resizes every
 photo to 320x320, so batching is exact: the maps equal the one-at-a-time path within float
-tolerance, ``tests/cli/test_cli.py``). A photo that cannot be decoded, or whose
+tolerance, ``tests/cli/test_salbox_command.py``). A photo that cannot be decoded, or whose
 prediction or write fails, is reported with its reason and the others go on; a batch that
 fails is retried one photo at a time so only the bad photo is lost. Outputs are written with
 :mod:`salbox.utils.atomic_file`, so an interrupted run resumes (complete outputs are skipped by
