@@ -318,6 +318,11 @@ def main(argv=None, prog='salbox infer') -> int:
         raise SalboxError('--batch-size must be at least 1 and --workers at least 0')
     from salbox.apis.batch_inference import RunStats, is_video, predict_files
     from salbox.apis.runner_utils import check_device, check_writable_dir
+    fg, bg = args.alpha_matting_foreground_threshold, args.alpha_matting_background_threshold
+    if not (0 <= bg < fg <= 255) or args.alpha_matting_erode_size < 0 \
+            or args.alpha_matting_max_pixels < 0:
+        raise SalboxError('alpha matting needs 0 <= background threshold < foreground '
+                          'threshold <= 255, an erode size >= 0 and max pixels >= 0')
     from salbox.apis.zoo import resolve
     args.resolved = resolve(args.model)  # an unknown or missing model: one line, before work
     outputs = Outputs(args)
