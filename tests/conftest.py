@@ -42,6 +42,10 @@ SLOW_TESTS = {
                                     'test_centre_prior_maps_match_mask_names_and_sizes'},
     'tools/test_arn_split.py': {'test_too_few_images_is_a_one_line_error'},
     'models/test_u2net.py': {'test_forward_equals_onnxruntime_on_real_photos'},
+    'cli/test_salbox_command.py': {
+        'test_folder_of_photos_gives_maps_and_cutouts_resumes_and_reports_a_corrupt_file',
+        'test_video_gives_a_map_video_and_rgba_frames',
+        'test_alpha_matting_bgcolor_and_only_mask'},
 }
 
 
