@@ -108,7 +108,10 @@ setup(
         # sdist that needs Cython to build; DenseCRF says how to install it when it is missing.
         'crf': ['pydensecrf2'],
         'tests': ['pytest', 'pysodmetrics', 'hypothesis'],
+        # `salbox serve`: the HTTP API and web page (salbox/serve, docs/serve.md)
+        'serve': ['fastapi>=0.110', 'uvicorn>=0.27', 'python-multipart>=0.0.9'],
     },
+    package_data={'salbox.serve': ['page.html']},
     ext_modules=ext_modules,
     cmdclass=cmdclass,
     zip_safe=False,
