@@ -39,7 +39,7 @@ def decode_upload(data: bytes, filename: str, max_pixels: int) -> np.ndarray:
     if size is not None and size[0] * size[1] > max_pixels:
         raise UploadError(413, f'the uploaded image {name} is {size[0]}x{size[1]} '
                           f'({size[0] * size[1] / 1e6:.1f} MP), above this server\'s limit of '
-                          f'{max_pixels / 1e6:.1f} MP (--max-pixels); downscale it')
+                          f'{max_pixels / 1e6:g} MP (--max-pixels); downscale it')
     from salbox.utils.image_io import decode_image
     handle, path = tempfile.mkstemp(prefix='salbox-serve-')
     try:
@@ -57,7 +57,7 @@ def decode_upload(data: bytes, filename: str, max_pixels: int) -> np.ndarray:
     if image.shape[0] * image.shape[1] > max_pixels:  # a format whose header we cannot read
         raise UploadError(413, f'the uploaded image {name} has {image.shape[1]}x'
                           f'{image.shape[0]} pixels, above this server\'s limit of '
-                          f'{max_pixels / 1e6:.1f} MP (--max-pixels)')
+                          f'{max_pixels / 1e6:g} MP (--max-pixels)')
     return image
 
 
