@@ -16,7 +16,6 @@ bad ``crf``), 503 (model not installed here), 500 (anything else: the server sta
 import logging
 import os.path as osp
 import threading
-from typing import Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response

@@ -93,7 +93,10 @@ class ModelProvider:
         out = []
         for name, spec in self.specs.items():
             reason = unavailable_reason(spec)
-            out.append(dict(name=name, description=spec.description, config=spec.config,
+            config = spec.config
+            if config.startswith(osp.dirname(CONFIG_ROOT) + osp.sep):  # a shipped config
+                config = osp.relpath(config, osp.dirname(CONFIG_ROOT))
+            out.append(dict(name=name, description=spec.description, config=config,
                             checkpoint=spec.checkpoint, default=name == self.default,
                             loaded=name in self._loaded, available=reason is None,
                             reason=reason))
