@@ -1,6 +1,7 @@
 """Helpers of the ``salbox serve`` tests: scikit-image's photos, PNG decoding, a free port."""
 import os.path as osp
 import socket
+import uuid
 
 import cv2
 import numpy as np
@@ -33,3 +34,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def multipart(name: str, **fields) -> tuple:
+    """A multipart body with the photo ``name`` as field ``file`` (and text ``fields``), and
+    its content type."""
+    boundary = uuid.uuid4().hex
+    body = b''.join(f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n'
+                    f'{value}\r\n'.encode() for key, value in fields.items())
+    body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="{name}.png"\r\nContent-Type: image/png\r\n\r\n').encode()
+    body += photo_bytes(name) + f'\r\n--{boundary}--\r\n'.encode()
+    return body, f'multipart/form-data; boundary={boundary}'

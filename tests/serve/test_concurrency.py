@@ -2,20 +2,11 @@
 each equals the answer to that photo's lone request, byte for byte."""
 import threading
 import urllib.request
-import uuid
 
 import pytest
-from serve_helpers import photo_bytes
+from serve_helpers import multipart
 
 pytest.importorskip('uvicorn')
-
-
-def multipart(name: str) -> tuple:
-    boundary = uuid.uuid4().hex
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="{name}.png"\r\nContent-Type: image/png\r\n\r\n').encode()
-    body += photo_bytes(name) + f'\r\n--{boundary}--\r\n'.encode()
-    return body, f'multipart/form-data; boundary={boundary}'
 
 
 def test_concurrent_requests_do_not_mix_results(live_server, single_answers):
