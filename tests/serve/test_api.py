@@ -167,3 +167,18 @@ def test_unavailable_model_is_503_and_unexpected_errors_are_500(provider, monkey
     assert response.status_code == 500 and 'simulated failure' in response.json()['detail']
     monkeypatch.undo()
     assert post(client, 'saliency', 'chelsea').status_code == 200  # still serving
+
+
+def test_exif_orientation_is_applied_as_tools_infer_does(client):
+    import io
+
+    from PIL import Image
+    from serve_helpers import photo_path
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: "rotate 90 degrees clockwise to view"
+    Image.open(photo_path('chelsea')).convert('RGB').save(buffer, 'JPEG', exif=exif)
+    response = post(client, 'saliency', data=buffer.getvalue(), filename='sideways.jpg')
+    assert response.status_code == 200
+    assert response.headers['x-salbox-size'] == '300x451'  # upright: the stored 451 x 300 turned
+    assert decode_png(response.content).shape == (451, 300)
