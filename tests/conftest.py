@@ -22,6 +22,7 @@ SLOW_MODULES = {
     'hostile/test_checkpoint_security.py', 'hostile/test_folder_runs.py',
     'hostile/test_memory.py', 'hostile/test_user_errors.py',
     'tools/test_u2net_tools.py',
+    'serve/test_concurrency.py', 'serve/test_browser.py',
 }
 # Single tests of otherwise quick modules.
 SLOW_TESTS = {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install salbox and everything it needs into the current Python, then build the C++ extension.
-# Usage: bash tools/setup_env.sh            (runtime + test dependencies)
+# Usage: bash tools/setup_env.sh            (runtime + test + serve dependencies)
 #        PYTHON=/path/to/python bash tools/setup_env.sh
 # torch goes first, pinned, so that pip takes the CPU wheel instead of a multi-GB CUDA build;
 # the extension is built with --no-build-isolation so the build sees that torch.
@@ -38,7 +38,7 @@ PY
 one_cv2
 echo "[setup] installing runtime and test requirements"
 $PIP "setuptools>=64" wheel
-$PIP -r requirements/runtime.txt -r requirements/tests.txt
+$PIP -r requirements/runtime.txt -r requirements/tests.txt -r requirements/serve.txt
 $PIP --no-deps -r requirements/nodeps.txt
 one_cv2
 echo "[setup] building salbox and its C++ extension (about a minute)"

@@ -1,0 +1,3 @@
+from salbox.serve import main
+
+main()
