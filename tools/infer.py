@@ -31,7 +31,7 @@ from salbox.apis.runner_utils import (check_device, check_writable_dir,  # noqa:
                                       run_friendly)
 from salbox.structures import original_image  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
-from salbox.evaluation.functional import to_uint8  # noqa: E402
+from salbox.apis.matting import compose  # noqa: E402
 from salbox.utils.atomic_file import atomic_write_bytes, atomic_write_image  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
@@ -87,12 +87,9 @@ def threshold(text: str) -> float:
 
 
 def cutout(image_bgr: np.ndarray, sal_map: np.ndarray, threshold=None) -> np.ndarray:
-    """BGRA image whose alpha is the saliency map (or its binarisation at ``threshold``),
-    filled in place (no full-size temporaries besides the result)."""
-    out = np.empty(image_bgr.shape[:2] + (4, ), np.uint8)
-    out[..., :3] = image_bgr
-    out[..., 3] = to_uint8(sal_map) if threshold is None else (sal_map >= threshold) * 255
-    return out
+    """BGRA image whose alpha is the saliency map (or its binarisation at ``threshold``)."""
+    alpha = sal_map if threshold is None else (sal_map >= threshold).astype(np.float32)
+    return compose(image_bgr[..., ::-1], alpha)
 
 
 def parse_args(argv=None):

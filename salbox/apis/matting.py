@@ -137,13 +137,15 @@ def parse_color(text: str) -> Tuple[int, int, int, int]:
 def compose(image_rgb: np.ndarray, alpha: np.ndarray,
             bgcolor: Optional[Tuple[int, int, int, int]] = None) -> np.ndarray:
     """BGRA cut-out (uint8): the photo with ``alpha`` (float [0, 1]) as its alpha channel, or,
+    (the one cut-out routine of salbox: ``salbox infer``, ``tools/infer.py``, ``salbox serve``)
     with ``bgcolor`` (R, G, B, A), the photo composited over that colour (alpha ``a + (1 - a)
     * A / 255``), as rembg's ``--bgcolor`` does."""
     a = np.clip(alpha, 0, 1).astype(np.float32)[..., None]
     out = np.empty(image_rgb.shape[:2] + (4, ), np.uint8)
-    if bgcolor is None:
+    if bgcolor is None:  # alpha = the map as salbox saves it (to_uint8), byte for byte
+        from salbox.evaluation.functional import to_uint8
         out[..., :3] = image_rgb[..., ::-1]
-        out[..., 3] = np.rint(a[..., 0] * 255)
+        out[..., 3] = to_uint8(alpha)
         return out
     r, g, b, bg_alpha = bgcolor
     colour = np.array([b, g, r], np.float32)

@@ -19,8 +19,10 @@ from typing import Dict, List, Optional
 
 from salbox.utils.errors import SalboxError
 
-# The configs folder of a checkout or of an editable install (salbox/serve/ -> repo root).
-CONFIG_ROOT = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
+from salbox.apis import zoo
+
+# The configs folder of a checkout or of an editable install (the zoo's configs live there).
+CONFIG_ROOT = osp.join(zoo.REPO_ROOT, 'configs')
 
 
 @dataclass
@@ -32,18 +34,19 @@ class ModelSpec:
     description: str = ''
 
 
-ZOO = {
-    'u2netp': ModelSpec('u2netp', osp.join(CONFIG_ROOT, 'u2net', 'u2netp_pip.py'), 'pip://u2netp',
-                        "U²-Netp, official weights (1.1 M parameters, fast)"),
-    'u2net': ModelSpec('u2net', osp.join(CONFIG_ROOT, 'u2net', 'u2net_pip.py'), 'pip://u2net',
-                       "U²-Net, official weights (44 M parameters, slower)"),
-}
-DEFAULT_MODEL = 'u2netp'
+# The served zoo is the salbox command's zoo (salbox/apis/zoo.py), one list for both.
+ZOO = {name: ModelSpec(name, entry.config_path, entry.checkpoint, entry.description)
+       for name, entry in zoo.ZOO.items()}
+DEFAULT_MODEL = zoo.DEFAULT_MODEL
 
 
 def unavailable_reason(spec: ModelSpec) -> Optional[str]:
     """Why ``spec`` cannot be loaded here (a missing config, checkpoint or weights package), or
-    ``None``; checked without loading anything."""
+    ``None``; checked without loading anything. Zoo entries answer with the zoo's own check."""
+    entry = zoo.ZOO.get(spec.name)
+    if entry is not None and (entry.config_path, entry.checkpoint) == (spec.config,
+                                                                       spec.checkpoint):
+        return entry.problem()
     if not osp.isfile(spec.config):
         return f'config not found: {spec.config}'
     if spec.checkpoint.startswith('pip://u2net'):

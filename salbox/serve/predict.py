@@ -98,8 +98,7 @@ def map_png(prediction: Prediction) -> bytes:
 
 
 def cutout_png(prediction: Prediction) -> bytes:
-    """The photo as RGBA with the 8-bit map as alpha (``tools/infer.py --cutout``)."""
-    out = np.empty(prediction.image_bgr.shape[:2] + (4, ), np.uint8)
-    out[..., :3] = prediction.image_bgr
-    out[..., 3] = to_uint8(prediction.sal_map)
-    return encode_png(out)  # OpenCV writes BGRA as an RGBA PNG
+    """The photo as RGBA with the 8-bit map as alpha (``salbox infer --cutout``)."""
+    from salbox.apis.matting import compose
+    bgra = compose(prediction.image_bgr[..., ::-1], prediction.sal_map)
+    return encode_png(bgra)  # OpenCV writes BGRA as an RGBA PNG
