@@ -9,8 +9,6 @@ from salbox.utils.image_io import decode_image
 from salbox.utils.pairing import files_by_stem
 from .functional.prepare import to_uint8
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
-
 
 def read_map(path: str, what: str = 'map') -> np.ndarray:
     """Read a grey map as uint8 (colour files are converted, as PySODMetrics' examples do).
