@@ -127,16 +127,13 @@ class BaseSalDetector(BaseModel):
         on the merged map; two-stage detectors put their refiner here."""
         return logit, self.apply_postprocessors(sal_map, sample)
 
-    def apply_postprocessors(self, sal_map: torch.Tensor, sample: SalDataSample,
-                             postprocessors: Optional[Sequence[nn.Module]] = None
-                             ) -> torch.Tensor:
-        """Run ``postprocessors`` (default: this detector's) in order on the sample's original
-        RGB image (``sample.ori_img``) and the map."""
-        postprocessors = self.postprocessors if postprocessors is None else postprocessors
-        if len(postprocessors) == 0:
+    def apply_postprocessors(self, sal_map: torch.Tensor, sample: SalDataSample) -> torch.Tensor:
+        """Run this detector's post-processors in order on the sample's original RGB image
+        (``sample.ori_img``) and the map."""
+        if len(self.postprocessors) == 0:
             return sal_map
         image = original_image(sample).to(sal_map.device)
-        for postprocessor in postprocessors:
+        for postprocessor in self.postprocessors:
             sal_map = postprocessor.postprocess(image, sal_map)
         return sal_map
 
