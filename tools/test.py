@@ -27,7 +27,6 @@ def parse_args(argv=None):
     parser.add_argument('--show-dir', help='directory to write image | GT | prediction panels')
     parser.add_argument('--show', action='store_true',
                         help='(kept for MMSeg compatibility) same as --show-dir under work dir')
-    parser.add_argument('--wait-time', type=float, default=0, help='unused on headless machines')
     parser.add_argument('--resume', action='store_true',
                         help='with --out: reuse the maps already written there instead of '
                         'predicting those images again (after a crash)')

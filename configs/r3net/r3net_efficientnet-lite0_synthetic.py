@@ -14,7 +14,7 @@ _base_ = [
 model = dict(
     neck=dict(channels=64),
     head=dict(in_channels=64, channels=32),
-    postprocessors=[dict(type='DenseCRF')],
+    postprocessors=[dict(type='DenseCRF', uint8_rule='truncate')],
 )
 max_iters = 200
 optim_wrapper = dict(

@@ -22,7 +22,7 @@ model = dict(
     neck=dict(type='R3NetNeck', in_channels=(64, 64, 128, 256, 512), channels=64),
     head=dict(type='R3NetHead', in_channels=64, channels=32, num_steps=6),
     loss=dict(type='DeepSupervisionBCELoss'),
-    postprocessors=[dict(type='DenseCRF')],
+    postprocessors=[dict(type='DenseCRF', uint8_rule='truncate')],
 )
 max_iters = 400
 optim_wrapper = dict(

@@ -8,7 +8,6 @@ detector run on the fly (``prior_detector=dict(config=..., checkpoint=...)``).
 **Ground truth is never read here**: the data list has no ``gt_path`` and no transform in this
 module opens a mask file.
 """
-import os
 import os.path as osp
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -23,7 +22,8 @@ from mmengine.structures import PixelData
 from salbox.registry import DATASETS, TRANSFORMS
 from salbox.structures import SalDataSample
 from salbox.utils.errors import DataError, DatasetNotFoundError
-from salbox.utils.image_io import image_size
+from salbox.utils.image_io import image_size_oriented, image_size_raw
+from salbox.utils.pairing import files_by_stem, pair_by_stem
 from .transforms.formatting import PackSalInputs
 from .transforms.loading import (_COLOR, _UNCHANGED, mask_to_float,  # noqa: F401
                                  read_image_file)
@@ -34,39 +34,13 @@ PRIOR_META_KEYS = ('img_path', 'prior_path', 'gt_path', 'dataset_name', 'ori_sha
                    'img_shape')
 
 
-def _scan(folder: str, suffixes: Sequence[str]) -> Dict[str, str]:
-    """``{stem: file name}`` of the files in ``folder`` ending with one of ``suffixes``."""
-    found: Dict[str, str] = {}
-    for name in sorted(os.listdir(folder)):
-        lower = name.lower()
-        for suffix in sorted(suffixes, key=len, reverse=True):
-            if lower.endswith(suffix.lower()) and osp.isfile(osp.join(folder, name)):
-                found.setdefault(name[:-len(suffix)], name)
-                break
-    return found
-
-
-def _same_stem(folder: str, suffixes: Sequence[str]) -> Dict[str, List[str]]:
-    """``{stem: file names}`` for the stems that several files in ``folder`` share (``a.jpg``
-    and ``a.png``): their outputs would overwrite each other."""
-    names: Dict[str, List[str]] = {}
-    for name in sorted(os.listdir(folder)):
-        lower = name.lower()
-        for suffix in sorted(suffixes, key=len, reverse=True):
-            if lower.endswith(suffix.lower()):
-                names.setdefault(name[:-len(suffix)], []).append(name)
-                break
-    return {stem: found for stem, found in names.items() if len(found) > 1}
-
-
-def _header_size(path: str, oriented: bool) -> Optional[Tuple[int, int]]:
-    """(height, width) from the file header, None when unreadable. ``oriented``: after the EXIF
-    orientation, as :func:`read_pair` decodes the image (the prior is decoded without it)."""
+def _size_or_none(path: str, oriented: bool) -> Optional[Tuple[int, int]]:
+    """(height, width) as the file decodes (the image with its EXIF orientation, as
+    :func:`read_pair` reads it; the prior as stored), None when unreadable."""
     try:
-        width, height = image_size(path, oriented=oriented)
+        return image_size_oriented(path) if oriented else image_size_raw(path)
     except DataError:
         return None
-    return height, width
 
 
 def pair_images_and_priors(img_dir: str, prior_dir: str,
@@ -78,46 +52,34 @@ def pair_images_and_priors(img_dir: str, prior_dir: str,
 
     Returns ``(pairs, problems)``: ``pairs`` are (stem, image path, prior path) with readable,
     same-size files; ``problems`` maps ``'missing prior'``, ``'missing image'``,
-    ``'size mismatch'``, ``'unreadable'`` and ``'images sharing a stem (one output name)'``
-    (``a.jpg`` and ``a.png``: which one the prior ``a.png`` belongs to is unknown, and their
-    promoted maps would overwrite each other) to the names concerned (nothing raises halfway).
+    ``'size mismatch'`` and ``'unreadable'`` to the names concerned (nothing raises halfway).
+    Two images with one stem (``a.jpg`` and ``a.png``: which one the prior ``a.png`` belongs to
+    is unknown, and their promoted maps would overwrite each other) raise ``DataError`` naming
+    both (``salbox.utils.pairing``).
     """
     for folder, what in ((img_dir, 'image'), (prior_dir, 'prior')):
         if not osp.isdir(folder):
             raise DatasetNotFoundError(f'{what} folder not found: {osp.abspath(folder)}')
-    images = _scan(img_dir, img_suffixes)
-    priors = _scan(prior_dir, (prior_suffix, ))
-    shared = _same_stem(img_dir, img_suffixes)
-    wanted = list(stems) if stems is not None else sorted(images)
-    problems: Dict[str, List[str]] = {'missing prior': [], 'missing image': [],
-                                      'size mismatch': [], 'unreadable': [],
-                                      'images sharing a stem (one output name)': []}
+    found = pair_by_stem(img_dir, img_suffixes, prior_dir, (prior_suffix, ), stems)
+    problems: Dict[str, List[str]] = {
+        'missing prior': [found.first[s] for s in found.first_only],
+        'missing image': found.not_found if stems is not None else found.second_only,
+        'size mismatch': [], 'unreadable': []}
     pairs = []
-    for stem in wanted:
-        if stem in shared:
-            problems['images sharing a stem (one output name)'].append(' and '.join(shared[stem]))
-            continue
-        if stem not in images:
-            problems['missing image'].append(stem)
-            continue
-        if stem not in priors:
-            problems['missing prior'].append(images[stem])
-            continue
-        img_path, prior_path = osp.join(img_dir, images[stem]), osp.join(prior_dir, priors[stem])
+    for stem, img_path, prior_path in found.pairs:
+        img_name, prior_name = found.first[stem], found.second[stem]
         if check_sizes:
-            img_size = _header_size(img_path, oriented=True)
-            prior_size = _header_size(prior_path, oriented=False)
+            img_size = _size_or_none(img_path, oriented=True)
+            prior_size = _size_or_none(prior_path, oriented=False)
             if img_size is None or prior_size is None:
-                problems['unreadable'].append(images[stem] if img_size is None else priors[stem])
+                problems['unreadable'].append(img_name if img_size is None else prior_name)
                 continue
             if img_size != prior_size:
                 problems['size mismatch'].append(
-                    f'{priors[stem]} {prior_size[1]}x{prior_size[0]} vs {images[stem]} '
+                    f'{prior_name} {prior_size[1]}x{prior_size[0]} vs {img_name} '
                     f'{img_size[1]}x{img_size[0]}')
                 continue
         pairs.append((stem, img_path, prior_path))
-    if stems is None:
-        problems['missing image'] = sorted(set(priors) - set(images))
     return pairs, {k: v for k, v in problems.items() if v}
 
 
@@ -291,7 +253,7 @@ class PriorMapDataset(BaseDataset):
         if self.prior_detector is not None:
             if not osp.isdir(img_dir):
                 raise DatasetNotFoundError(f'image folder not found: {osp.abspath(img_dir)}')
-            images = _scan(img_dir, self.img_suffixes)
+            images = files_by_stem(img_dir, self.img_suffixes)
             stems = self._stems() or sorted(images)
             missing = [s for s in stems if s not in images]
             if missing:

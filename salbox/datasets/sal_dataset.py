@@ -5,7 +5,6 @@ Mirrors MMSegmentation's ``BaseSegDataset`` (``mmseg/datasets/basesegdataset.py`
 with ``<stem><mask_suffix>`` in ``data_prefix['gt_path']`` (or reads the stems from an
 ``ann_file``). Unlike mmseg, pairing problems are errors that name the files, never a silent skip.
 """
-import os
 import os.path as osp
 import warnings
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -14,8 +13,9 @@ from mmengine.dataset import BaseDataset
 
 from salbox.registry import DATASETS
 from salbox.utils.errors import DataError, DatasetNotFoundError
-from salbox.utils.image_io import MAX_PIXELS_ENV, max_image_pixels
-from salbox.utils.image_io import image_size as header_image_size
+from salbox.utils.image_io import (MAX_PIXELS_ENV, image_size_oriented, image_size_raw,
+                                   max_image_pixels)
+from salbox.utils.pairing import matching_suffix, pair_by_stem
 
 DOCS_HINT = 'docs/datasets.md'
 MAX_NAMES_SHOWN = 5
@@ -26,15 +26,6 @@ def _as_suffixes(suffix: Union[str, Sequence[str]]) -> Tuple[str, ...]:
     if not suffixes or not all(isinstance(s, str) and s for s in suffixes):
         raise ValueError(f'a suffix must be a non-empty string or a list of them, got {suffix!r}')
     return suffixes
-
-
-def _matching_suffix(name: str, suffixes: Sequence[str]) -> Optional[str]:
-    """The suffix of ``suffixes`` that ``name`` ends with (case-insensitive), if any."""
-    lower = name.lower()
-    for suffix in sorted(suffixes, key=len, reverse=True):
-        if lower.endswith(suffix.lower()):
-            return suffix
-    return None
 
 
 def _short_list(names: Sequence[str]) -> str:
@@ -111,30 +102,24 @@ class SalientObjectDataset(BaseDataset):
         if gt_dir != img_dir:
             self._check_folder(gt_dir, 'mask')
         same_folder = osp.normpath(img_dir) == osp.normpath(gt_dir)
-        if same_folder and _matching_suffix(self.mask_suffix, self.img_suffixes) \
+        if same_folder and matching_suffix(self.mask_suffix, self.img_suffixes) \
                 == self.mask_suffix:
             raise DataError(f'{self.dataset_name}: images and masks share the folder {img_dir} '
                             f'and the suffix {self.mask_suffix!r}, so they cannot be told '
                             'apart; give the masks a distinct suffix or folder')
-        images = self._scan(img_dir, self.img_suffixes,
-                            exclude=self.mask_suffix if same_folder else None)
-        masks = self._scan(gt_dir, (self.mask_suffix, ))
-        if self.ann_file:
-            stems = self._read_ann_file()
-            orphan_masks: List[str] = []
-        else:
-            stems = sorted(images)
-            orphan_masks = sorted(masks[s] for s in set(masks) - set(images))
-        if not stems:
+        found = pair_by_stem(img_dir, self.img_suffixes, gt_dir, (self.mask_suffix, ),
+                             stems=self._read_ann_file() if self.ann_file else None,
+                             exclude=self.mask_suffix if same_folder else None)
+        if not (found.pairs or found.first_only or found.not_found):  # no stem wanted
             suffixes = '/'.join(self.img_suffixes)
             raise DatasetNotFoundError(
                 f'{self.dataset_name}: no {suffixes} images in {img_dir}; download the data set '
                 f'and lay it out as {DOCS_HINT} describes{self._source_note()}')
-        missing_images = sorted(s + self.img_suffixes[0] for s in stems if s not in images)
-        missing_masks = sorted(images[s] for s in stems if s in images and s not in masks)
-        self._report_unpaired(missing_masks, orphan_masks, missing_images, img_dir, gt_dir)
-        pairs = [(osp.join(img_dir, images[s]), osp.join(gt_dir, masks[s]))
-                 for s in stems if s in images and s in masks]
+        self._report_unpaired(sorted(found.first[s] for s in found.first_only),
+                              sorted(found.second[s] for s in found.second_only),
+                              sorted(s + self.img_suffixes[0] for s in found.not_found),
+                              img_dir, gt_dir)
+        pairs = [(img, gt) for _, img, gt in found.pairs]
         if not pairs:
             raise DataError(f'{self.dataset_name}: no image in {img_dir} has a mask in {gt_dir}')
         if self.check_sizes:
@@ -152,28 +137,6 @@ class SalientObjectDataset(BaseDataset):
                 f'{self.dataset_name}: {what} folder not found: {osp.abspath(folder)}; download '
                 f'the data set and lay it out as {DOCS_HINT} describes{self._source_note()}')
 
-    @staticmethod
-    def _scan(folder: str, suffixes: Sequence[str], exclude: Optional[str] = None
-              ) -> Dict[str, str]:
-        """Map stem -> file name for the files in ``folder`` ending with one of ``suffixes``."""
-        found: Dict[str, str] = {}
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if not entry.is_file():
-                    continue
-                if exclude and _matching_suffix(entry.name, (exclude, )):
-                    continue
-                suffix = _matching_suffix(entry.name, suffixes)
-                if not suffix:
-                    continue
-                stem = entry.name[:-len(suffix)]
-                if stem in found:
-                    first, second = sorted((found[stem], entry.name))
-                    raise DataError(f'two files for the same name in {folder}: {first} and '
-                                    f'{second}; keep one')
-                found[stem] = entry.name
-        return found
-
     def _read_ann_file(self) -> List[str]:
         if not osp.isfile(self.ann_file):
             raise DatasetNotFoundError(f'{self.dataset_name}: ann_file not found: {self.ann_file}')
@@ -183,7 +146,7 @@ class SalientObjectDataset(BaseDataset):
                 name = osp.basename(line.strip())
                 if not name:
                     continue
-                suffix = _matching_suffix(name, self.img_suffixes + (self.mask_suffix, ))
+                suffix = matching_suffix(name, self.img_suffixes + (self.mask_suffix, ))
                 stems.append(name[:-len(suffix)] if suffix else name)
         return stems
 
@@ -215,7 +178,8 @@ class SalientObjectDataset(BaseDataset):
             # Images are loaded with their EXIF orientation applied (LoadSalImageFromFile).
             for path, what in ((img_path, 'image'), (gt_path, 'mask')):
                 try:
-                    sizes.append(header_image_size(path, what, oriented=what == 'image'))
+                    size = (image_size_oriented if what == 'image' else image_size_raw)(path, what)
+                    sizes.append(size[::-1])  # (W, H), as the messages say
                 except DataError as error:
                     unreadable.append(str(error))
                     continue
@@ -241,7 +205,3 @@ class SalientObjectDataset(BaseDataset):
                             + '; '.join(p.split(':')[0] for p in problems) + '\n'
                             + '\n'.join(problems))
 
-
-def _header_size(path: str) -> Tuple[int, int]:
-    """(width, height) from the file header only, after EXIF orientation (as images load)."""
-    return header_image_size(path, oriented=True)

@@ -19,8 +19,9 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from salbox.utils.errors import DataError
+from salbox.utils.image_io import image_size_raw
 from .functional.statistics import StatisticsAccumulator, check_metrics, image_statistics
-from .map_io import image_size, list_maps, read_map
+from .map_io import list_maps, read_map
 from .protocols import get_protocol
 
 
@@ -64,6 +65,15 @@ class EvaluationInputError(ValueError):
                          'pairs (skip_problems=True / --skip-missing).')
 
 
+def _size_or_none(path: str) -> Optional[Tuple[int, int]]:
+    """(height, width) of a map or mask (decoded as stored), None when its header cannot be
+    read (the file is then named when the pair is decoded)."""
+    try:
+        return image_size_raw(path, 'map')
+    except DataError:
+        return None
+
+
 def match_folder(pred_dir: str, gt_dir: str, gt_suffix: str = '.png', pred_suffix: str = '.png',
                  check_sizes: bool = True, method: str = 'method',
                  dataset: str = 'dataset') -> MatchReport:
@@ -81,7 +91,7 @@ def match_folder(pred_dir: str, gt_dir: str, gt_suffix: str = '.png', pred_suffi
         if stem not in maps:
             continue
         if check_sizes:
-            pred_hw, gt_hw = image_size(maps[stem]), image_size(gt_path)
+            pred_hw, gt_hw = _size_or_none(maps[stem]), _size_or_none(gt_path)
             if pred_hw is None or gt_hw is None:
                 pass  # an unreadable header: named when the pair is decoded
             elif pred_hw != gt_hw:

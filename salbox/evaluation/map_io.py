@@ -1,17 +1,13 @@
 """Reading and writing 8-bit saliency maps, and matching map files to masks by name."""
-import os
 import os.path as osp
-from typing import Dict, Optional, Tuple
+from typing import Dict
 
 import numpy as np
 
 from salbox.utils.atomic_file import atomic_write_image
-from salbox.utils.errors import DataError
 from salbox.utils.image_io import decode_image
-from salbox.utils.image_io import image_size as header_image_size
+from salbox.utils.pairing import files_by_stem
 from .functional.prepare import to_uint8
-
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
 
 def read_map(path: str, what: str = 'map') -> np.ndarray:
@@ -35,16 +31,6 @@ def write_map(path: str, saliency) -> str:
     return atomic_write_image(path, to_uint8(saliency))
 
 
-def image_size(path: str) -> Optional[Tuple[int, int]]:
-    """(height, width) of an image file from its header, or ``None`` when it cannot be read
-    (the file is then named when it is decoded)."""
-    try:
-        width, height = header_image_size(path, 'map')
-    except DataError:
-        return None
-    return height, width
-
-
 def list_maps(folder: str, suffix: str = '.png') -> Dict[str, str]:
     """``{stem: path}`` of the files in ``folder`` whose names end with ``suffix``.
 
@@ -53,9 +39,4 @@ def list_maps(folder: str, suffix: str = '.png') -> Dict[str, str]:
     """
     if not osp.isdir(folder):
         raise FileNotFoundError(f'folder not found: {folder}')
-    maps = {}
-    for name in sorted(os.listdir(folder)):
-        path = osp.join(folder, name)
-        if name.lower().endswith(suffix.lower()) and osp.isfile(path):
-            maps[name[:len(name) - len(suffix)]] = path
-    return maps
+    return {stem: osp.join(folder, name) for stem, name in files_by_stem(folder, suffix).items()}

@@ -142,13 +142,8 @@ def _read_head(path: str, what: str) -> np.ndarray:
     return data
 
 
-def image_size(path: str, what: str = 'image', oriented: bool = False) -> Tuple[int, int]:
-    """(width, height) of an image file from its header; ``DataError`` naming it if unreadable.
-
-    Reads the first 64 kB only (the whole file when a longer header needs it).
-    ``oriented``: the size after applying the EXIF orientation (swapped for orientations 5-8),
-    i.e. the size ``decode_image(..., apply_exif_orientation=True)`` returns.
-    """
+def _header_size_of_file(path: str, what: str) -> Tuple[Tuple[int, int], np.ndarray]:
+    """((width, height), the bytes read) from a file's header; ``DataError`` naming it."""
     data = _read_head(path, what)
     size = header_size(data)
     if size is None and data.size == _HEADER_BYTES:
@@ -157,9 +152,24 @@ def image_size(path: str, what: str = 'image', oriented: bool = False) -> Tuple[
     if size is None:
         raise DataError(f'cannot read the {what} header of {path}: not an image or an '
                         'unsupported format')
-    if oriented and exif_orientation(data) >= 5:
-        size = size[::-1]
-    return tuple(size)
+    return tuple(size), data
+
+
+def image_size_raw(path: str, what: str = 'image') -> Tuple[int, int]:
+    """(height, width) of the stored pixel grid, from the file header (the first 64 kB; the
+    whole file when a longer header needs it): the size ``decode_image(...,
+    apply_exif_orientation=False)`` returns (masks, maps, priors). ``DataError`` naming the
+    file if it cannot be read."""
+    (width, height), _ = _header_size_of_file(path, what)
+    return height, width
+
+
+def image_size_oriented(path: str, what: str = 'image') -> Tuple[int, int]:
+    """(height, width) after the EXIF orientation (swapped for orientations 5-8), from the
+    header: the size ``decode_image(..., apply_exif_orientation=True)`` returns (images, as
+    ``LoadSalImageFromFile`` decodes them)."""
+    (width, height), data = _header_size_of_file(path, what)
+    return (width, height) if exif_orientation(data) >= 5 else (height, width)
 
 
 def exif_orientation(data: np.ndarray) -> int:

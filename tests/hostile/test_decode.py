@@ -6,7 +6,8 @@ from hostile_files import H, W, picture
 from PIL import Image, ImageOps
 
 from salbox.utils.errors import DataError
-from salbox.utils.image_io import apply_orientation, decode_image, image_size
+from salbox.utils.image_io import (apply_orientation, decode_image, image_size_oriented,
+                                   image_size_raw)
 
 
 def _pil_bgr(path):
@@ -81,13 +82,13 @@ def test_exif_orientation_flag(tmp_path, orientation):
     np.testing.assert_array_equal(decode_image(path, apply_exif_orientation=True), upright)
     np.testing.assert_array_equal(decode_image(path, apply_exif_orientation=False), stored)
     np.testing.assert_array_equal(apply_orientation(stored, orientation), upright)
-    assert image_size(path, oriented=True) == upright.shape[1::-1]
-    assert image_size(path) == (W, H)
+    assert image_size_oriented(path) == upright.shape[:2]  # (height, width)
+    assert image_size_raw(path) == (H, W)
 
 
 def test_exif_rotated_jpeg_header_size(bad_files):
-    assert image_size(bad_files['exif_rotated']) == (W, H)
-    assert image_size(bad_files['exif_rotated'], oriented=True) == (H, W)
+    assert image_size_raw(bad_files['exif_rotated']) == (H, W)
+    assert image_size_oriented(bad_files['exif_rotated']) == (W, H)
     assert decode_image(bad_files['exif_rotated'], apply_exif_orientation=True).shape == (W, H, 3)
 
 

@@ -118,7 +118,7 @@ def test_rln_then_brn_on_it_train_and_test_through_the_runner(tmp_path, one_thre
     refined = []
     for path, prior in zip(images, rln_maps):
         rgb = torch.from_numpy(cv2.imread(path)[:, :, ::-1].copy()).permute(2, 0, 1)
-        refined.append(brn.postprocess(rgb, torch.from_numpy(prior)[None])[0].numpy())
+        refined.append(brn.refine(rgb, torch.from_numpy(prior)[None])[1][0].numpy())
     expected, _ = evaluate_pairs(list(zip(refined, masks)), None, ('MAE', 'maxF'))
     assert brn_metrics['MAE'] == pytest.approx(expected['MAE'], abs=1e-5)
     assert brn_metrics['maxF'] == pytest.approx(expected['maxF'], abs=1e-5)

@@ -63,3 +63,45 @@ def test_dense_crf_changes_the_map_towards_the_image():
 def test_dense_crf_rejects_mismatched_sizes():
     with pytest.raises(ValueError, match='differ in size'):
         DenseCRF()(torch.zeros(3, 10, 10, dtype=torch.uint8), torch.zeros(1, 10, 12))
+
+
+def test_the_two_uint8_rules_differ_exactly_where_expected():
+    """Round and truncate (R3Net's ``to_pil``: ``mul(255).byte()`` in float32) agree below
+    half a level and differ by one level from half a level up."""
+    from salbox.evaluation.functional import to_uint8
+    levels = np.arange(255, dtype=np.float64)
+    fractions = np.array([0.0, 0.25, 0.49, 0.51, 0.75, 0.99])
+    crafted = ((levels[:, None] + fractions[None]) / 255).astype(np.float32)
+    rounded, truncated = to_uint8(crafted), to_uint8(crafted, 'truncate')
+    official = torch.from_numpy(crafted).mul(255).byte().numpy()  # torchvision ToPILImage
+    np.testing.assert_array_equal(truncated, official)
+    differ = rounded != truncated
+    np.testing.assert_array_equal(differ, np.broadcast_to(fractions >= 0.5, crafted.shape))
+    np.testing.assert_array_equal(rounded[differ].astype(int) - truncated[differ], 1)
+    with pytest.raises(ValueError, match="uint8 rule must be one of .*'floor'"):
+        to_uint8(crafted, 'floor')
+
+
+def test_r3net_config_densecrf_receives_the_truncated_map(monkeypatch):
+    """DenseCRF built from an R3Net config states uint8_rule='truncate' and feeds the CRF the
+    official to_pil map; with 'round' it would see a different one."""
+    import os.path as osp
+    from mmengine.config import Config
+    from salbox.models.postprocessors import dense_crf
+    from salbox.registry import MODELS
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    for name in ('r3net/r3net_resnext101_msra10k.py', 'r3net/r3net_vgg16_msra10k.py',
+                 'r3net/r3net_efficientnet-lite0_pascal-s_crf.py'):
+        cfg = Config.fromfile(osp.join(repo, 'configs', name))
+        assert cfg.model.postprocessors == [dict(type='DenseCRF', uint8_rule='truncate')], name
+    crf = MODELS.build(cfg.model.postprocessors[0])
+    received = []
+    real_unary = dense_crf.saliency_unary
+    monkeypatch.setattr(dense_crf, 'saliency_unary',
+                        lambda sal, *args: received.append(sal) or real_unary(sal, *args))
+    img, sal = _scene(3)
+    sal[:8] = (np.arange(64, dtype=np.float32) % 50 + 0.7) / 255  # fractional part 0.7
+    crf(torch.from_numpy(img).permute(2, 0, 1).contiguous(), torch.from_numpy(sal)[None])
+    official = torch.from_numpy(sal).mul(255).byte().numpy() / 255.0
+    np.testing.assert_array_equal(received[0], official)
+    assert not np.array_equal(received[0], np.rint(sal.astype(np.float64) * 255) / 255)

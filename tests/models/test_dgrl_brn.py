@@ -58,7 +58,7 @@ def test_binarised_prior_and_refine_return_the_input_map_at_start():
     brn = BoundaryRefinementNet(test_size=None)
     image = torch.randint(0, 256, (3, 30, 26), dtype=torch.uint8)
     sal_map = torch.rand(1, 30, 26)
-    refined = brn.postprocess(image, sal_map)
+    refined = brn.refine(image, sal_map)[1]
     assert refined.shape == (1, 30, 26)
     assert torch.allclose(refined, (sal_map >= 0.5).float(), atol=1e-3)
 
@@ -68,7 +68,7 @@ def test_refine_runs_at_the_test_size_and_returns_the_original_size():
     brn = BoundaryRefinementNet(channels=(4, 4, 4, 4, 4, 4), test_size=48)
     seen = []
     brn.register_forward_pre_hook(lambda m, args: seen.append(args[0].shape))
-    out = brn.postprocess(torch.zeros(3, 37, 53, dtype=torch.uint8), torch.rand(1, 37, 53))
+    out = brn.refine(torch.zeros(3, 37, 53, dtype=torch.uint8), torch.rand(1, 37, 53))[1]
     assert seen == [(1, 3, 48, 48)]
     assert out.shape == (1, 37, 53) and out.min() >= 0 and out.max() <= 1
 
@@ -95,7 +95,7 @@ def test_invalid_arguments_are_clear_errors():
     with pytest.raises(ValueError, match='priors must be'):
         brn(torch.zeros(1, 3, 8, 8), torch.zeros(1, 1, 8, 9))
     with pytest.raises(ValueError, match='differ in size'):
-        brn.postprocess(torch.zeros(3, 8, 8, dtype=torch.uint8), torch.zeros(1, 8, 9))
+        brn.refine(torch.zeros(3, 8, 8, dtype=torch.uint8), torch.zeros(1, 8, 9))
 
 
 def test_abs_sum_normalisation_keeps_the_identity_start():
@@ -133,7 +133,7 @@ def test_brn_improves_a_blurred_first_stage_map(one_thread):
         loss.backward()
         optimizer.step()
     brn.eval()
-    refined = [brn.postprocess(test_rgb[i].to(torch.uint8), test_prior[i])
+    refined = [brn.refine(test_rgb[i].to(torch.uint8), test_prior[i])[1]
                for i in range(len(test_rgb))]
     gts = [g[0].numpy() for g in test_gt]
     metrics = ('MAE', 'maxF')
@@ -143,3 +143,24 @@ def test_brn_improves_a_blurred_first_stage_map(one_thread):
     # Measured: MAE 0.053 -> 0.015, max-F 0.949 -> 0.959 (0.963 with other seeds).
     assert after['MAE'] < 0.6 * before['MAE']
     assert after['maxF'] > before['maxF'] + 0.005
+
+
+def test_refiner_post_processor_is_the_refiners_test_step():
+    """RefinerPostProcessor puts any refiner in postprocessors=[...]: its map is refine()'s, and
+    every post-processor answers the refine() half of the contract too."""
+    from salbox.models.postprocessors import DenseCRF
+    from salbox.models.refiners import BaseRefiner, RefinerPostProcessor
+    from salbox.registry import MODELS
+    torch.manual_seed(0)
+    post = MODELS.build(dict(type='RefinerPostProcessor', refiner=dict(
+        type='BoundaryRefinementNet', channels=(4, 4, 4, 4, 4, 4), test_size=24)))
+    assert isinstance(post.refiner, BaseRefiner)
+    assert all(k.startswith('refiner.') for k in post.state_dict())
+    image = torch.randint(0, 256, (3, 30, 26), dtype=torch.uint8)
+    prior = torch.rand(1, 30, 26)
+    assert torch.equal(post.postprocess(image, prior), post.refiner.refine(image, prior)[1])
+    logit, crf = DenseCRF().refine(image, prior)
+    assert torch.equal(crf, DenseCRF().postprocess(image, prior))
+    assert torch.allclose(logit.sigmoid(), crf.clamp(1e-6, 1 - 1e-6), atol=1e-6)
+    with pytest.raises(TypeError, match='no refine'):
+        RefinerPostProcessor(torch.nn.Conv2d(1, 1, 1))

@@ -117,7 +117,7 @@ def test_predict_refines_the_first_stage_prediction_at_original_size(tmp_path):
     assert torch.allclose(out.sal_logits.data, 2 * (prior >= 0.5).float() - 1, atol=5e-3)
     # The same map as the BRN's post-processor interface on (original image, prior).
     image = batch['data_samples'][0].ori_img.data
-    assert torch.allclose(out.pred_sal_map.data, model.refiner.postprocess(image, prior))
+    assert torch.allclose(out.pred_sal_map.data, model.refiner.refine(image, prior)[1])
 
 
 def test_predict_unflips_before_refining(tmp_path):
@@ -138,7 +138,7 @@ def test_predict_unflips_before_refining(tmp_path):
     assert not torch.allclose(a.prior_sal_map.data, a.prior_sal_map.data.flip(-1), atol=1e-5)
     assert torch.allclose(b.prior_sal_map.data, a.prior_sal_map.data.flip(-1), atol=1e-6)
     assert torch.allclose(b.pred_sal_map.data,
-                          model.refiner.postprocess(image, b.prior_sal_map.data))
+                          model.refiner.refine(image, b.prior_sal_map.data)[1])
 
 
 def test_missing_first_stage_checkpoint_is_a_clear_error(tmp_path):

@@ -203,3 +203,59 @@ def test_flip_tta_does_not_lower_max_f_of_a_trained_model():
     # measured: plain 0.755, flip TTA 0.755 (150 iterations, seed 0)
     assert score_plain['maxF'] > 0.7  # the model learned something
     assert score_tta['maxF'] >= score_plain['maxF'] - 1e-3
+
+
+class _FirstStageCalls(_CountCalls):
+    calls = 0
+
+
+class _WrapperCalls(_CountCalls):
+    calls = 0
+
+
+class _CountingRefiner(nn.Module):
+    """The second-stage contract at its smallest: training forward and test-time refine."""
+    calls = 0
+
+    def forward(self, images, priors):
+        return torch.logit(priors.clamp(1e-6, 1 - 1e-6))
+
+    def refine(self, image, prior):
+        type(self).calls += 1
+        return torch.logit((1 - prior).clamp(1e-6, 1 - 1e-6)), 1 - prior
+
+
+def test_two_stage_tta_runs_every_step_after_the_merge_once(tmp_path):
+    """A RefinedDetector under TTA: the views' first-stage maps are averaged, then the first
+    stage's post-processors, the refiner and the wrapper's post-processors run once each."""
+    bgr = np.random.default_rng(3).integers(0, 256, (20, 28, 3), dtype=np.uint8)
+    path = _write(tmp_path, bgr)
+    torch.manual_seed(0)
+    first = dict(type='SaliencyDetector', backbone=dict(type=_SpatialBackbone),
+                 head=dict(type=_OneLogitHead), postprocessors=[dict(type=_FirstStageCalls)])
+    model = MODELS.build(dict(type='RefinedDetector', first_stage=first,
+                              refiner=dict(type=_CountingRefiner),
+                              postprocessors=[dict(type=_WrapperCalls)])).eval()
+    counters = (_FirstStageCalls, _CountingRefiner, _WrapperCalls)
+    for counter in counters:
+        counter.calls = 0
+    merged = _tta_predict(model, path, factors=(0.5, 1.0))
+    assert merged.metainfo['tta_views'] == 4
+    assert [c.calls for c in counters] == [1, 1, 1]
+    # On the merged first-stage map: mean of the views -> sqrt -> 1 - x -> sqrt.
+    views = []
+    for factor in (0.5, 1.0):
+        for flip in (False, True):
+            steps = [dict(type='LoadSalImageFromFile'), dict(type='Resize', scale_factor=factor),
+                     dict(type='RandomFlip', prob=float(flip), direction='horizontal'),
+                     dict(type='PackSalInputs', keep_ori_img=True)]
+            with torch.no_grad():
+                out = model.first_stage.test_step(
+                    pseudo_collate([Compose(steps)(dict(img_path=path))]))[0]
+            views.append(out.sal_logits.data.sigmoid())
+    expected = (1 - torch.stack(views).mean(0).sqrt()).sqrt()
+    assert torch.allclose(merged.pred_sal_map.data, expected, atol=1e-5)
+    for counter in counters:
+        counter.calls = 0
+    _plain_predict(model, path)  # without TTA: once each too
+    assert [c.calls for c in counters] == [1, 1, 1]

@@ -107,7 +107,7 @@ def resize_nearest_exact(x: torch.Tensor, size) -> torch.Tensor:
 
 class RefinerForExport(nn.Module):
     """RGB 0-255 image + prior map in [0, 1] -> refined map: the refiner's test-time
-    ``process`` (``refine_at_original_size``), batched."""
+    ``refine`` (salbox.models.refiners.BaseRefiner), batched."""
 
     def __init__(self, refiner: nn.Module):
         super().__init__()
@@ -136,15 +136,15 @@ class RefinerForExport(nn.Module):
         return refined.clamp(0, 1)
 
     def reference(self, image: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
-        """The refiner's own test path, one image at a time: the post-processor interface
-        ``postprocess(uint8 RGB image, map)`` (``salbox.models.postprocessors.base``)."""
-        return torch.stack([self.refiner.postprocess(img.round().clamp(0, 255).to(torch.uint8), p)
+        """The refiner's own test path, one image at a time: ``refine(uint8 RGB image, map)``
+        (``salbox.models.refiners.BaseRefiner``)."""
+        return torch.stack([self.refiner.refine(img.round().clamp(0, 255).to(torch.uint8), p)[1]
                             for img, p in zip(image, prior)])
 
 
 class TwoStageForExport(nn.Module):
     """A ``RefinedDetector`` as its ``predict`` runs it: the first stage's final map, then the
-    refiner's test-time ``process`` on (image, map), in one graph (image in, refined map out).
+    refiner's test-time ``refine`` on (image, map), in one graph (image in, refined map out).
     The first stage's own post-processors and the wrapper's are not in the graph."""
 
     def __init__(self, model: nn.Module):

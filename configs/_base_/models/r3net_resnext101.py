@@ -19,5 +19,5 @@ model = dict(
     head=dict(type='R3NetHead', in_channels=256, channels=128, num_steps=6),
     loss=dict(type='DeepSupervisionBCELoss'),
     # R3Net's infer.py: crf_refine=True with sxy 3 / compat 3 and sxy 60 / srgb 5 / compat 5.
-    postprocessors=[dict(type='DenseCRF')],
+    postprocessors=[dict(type='DenseCRF', uint8_rule='truncate')],
 )

@@ -35,8 +35,8 @@ class PackSalInputs(BaseTransform):
 
     With ``keep_ori_img=True`` the decoded original image (``results['ori_img']``, set by
     ``LoadSalImageFromFile``, BGR) is packed as ``data_sample.ori_img = PixelData(data=uint8
-    tensor (3, H, W) RGB)``: post-processors (DenseCRF, BRN), the panel hook and
-    ``tools/infer.py`` take the image from there. Every test pipeline sets it; training
+    tensor (3, H, W) RGB)``: post-processors (DenseCRF, MIPromoter), refiners (BRN), the panel
+    hook and ``tools/infer.py`` take the image from there. Every test pipeline sets it; training
     pipelines leave it off (it would only cost memory).
 
     Args:

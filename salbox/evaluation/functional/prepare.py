@@ -21,13 +21,27 @@ _CV2_INTERPOLATION = {
 }
 
 
-def to_uint8(saliency: np.ndarray) -> np.ndarray:
-    """Round a [0, 1] float map to 8 bits, ``rint(255 * clip(p, 0, 1))`` (how salbox saves maps)."""
+UINT8_RULES = ('round', 'truncate')
+
+
+def to_uint8(saliency: np.ndarray, rule: str = 'round') -> np.ndarray:
+    """A [0, 1] float map in 8 bits: the one place salbox turns float maps into uint8.
+
+    ``rule='round'`` (salbox's, how it saves and scores maps): ``rint(255 * clip(p, 0, 1))``
+    in float64. ``rule='truncate'`` (R3Net's official ``infer.py``: torchvision's
+    ``ToPILImage`` does ``mul(255).byte()``, and ``misc.py crf_refine`` returns
+    ``(Q * 255).astype('uint8')``): ``255 * p`` in float32, truncated toward zero. The two
+    differ exactly where the fractional part of ``255 * p`` is at least 0.5.
+    """
+    if rule not in UINT8_RULES:
+        raise ValueError(f'uint8 rule must be one of {UINT8_RULES}, got {rule!r}')
     saliency = np.asarray(saliency)
     if saliency.dtype == np.uint8:
         return saliency
     if saliency.dtype == bool:
         return saliency.astype(np.uint8) * 255
+    if rule == 'truncate':
+        return (np.clip(saliency.astype(np.float32), 0, 1) * np.float32(255)).astype(np.uint8)
     if saliency.ndim < 2 or saliency.size <= _BLOCK:
         return np.rint(np.clip(saliency.astype(np.float64), 0, 1) * 255).astype(np.uint8)
     # Large maps in row blocks: the same float64 arithmetic, without 24 bytes per pixel of

@@ -120,22 +120,20 @@ class BaseSalDetector(BaseModel):
             logit = unflip(logit, sample.metainfo.get('flip_direction', 'horizontal'))
         return logit
 
-    def logits_to_map(self, logit: torch.Tensor, sample: SalDataSample
-                      ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(logits, map) at the original size before the post-processors: the sigmoid here;
-        two-stage detectors refine the map at this point."""
-        return logit, logit.sigmoid()
+    def postprocess_map(self, logit: torch.Tensor, sal_map: torch.Tensor, sample: SalDataSample
+                        ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Everything after the sigmoid, for one sample at the original size: ``(logit, map)``
+        -> ``(logit, map)`` after this detector's post-processors. ``SalTTAModel`` calls it once
+        on the merged map; two-stage detectors put their refiner here."""
+        return logit, self.apply_postprocessors(sal_map, sample)
 
-    def apply_postprocessors(self, sal_map: torch.Tensor, sample: SalDataSample,
-                             postprocessors: Optional[Sequence[nn.Module]] = None
-                             ) -> torch.Tensor:
-        """Run ``postprocessors`` (default: this detector's) in order on the sample's original
-        RGB image (``sample.ori_img``) and the map."""
-        postprocessors = self.postprocessors if postprocessors is None else postprocessors
-        if len(postprocessors) == 0:
+    def apply_postprocessors(self, sal_map: torch.Tensor, sample: SalDataSample) -> torch.Tensor:
+        """Run this detector's post-processors in order on the sample's original RGB image
+        (``sample.ori_img``) and the map."""
+        if len(self.postprocessors) == 0:
             return sal_map
         image = original_image(sample).to(sal_map.device)
-        for postprocessor in postprocessors:
+        for postprocessor in self.postprocessors:
             sal_map = postprocessor.postprocess(image, sal_map)
         return sal_map
 
@@ -152,9 +150,9 @@ class BaseSalDetector(BaseModel):
                              f'(N, 1, H, W), got {tuple(logits.shape)}')
         for i, sample in enumerate(data_samples):
             logit = self.logits_at_original_size(logits[i], sample)
-            logit, sal_map = self.logits_to_map(logit, sample)
-            if getattr(self, 'run_postprocessors', True):
-                sal_map = self.apply_postprocessors(sal_map, sample)
+            sal_map = logit.sigmoid()
+            if getattr(self, 'run_postprocessors', True):  # SalTTAModel: once, after the merge
+                logit, sal_map = self.postprocess_map(logit, sal_map, sample)
             sample.sal_logits = PixelData(data=logit)
             sample.pred_sal_map = PixelData(data=sal_map.clamp(0, 1))
         return list(data_samples)

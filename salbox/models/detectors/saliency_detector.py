@@ -27,7 +27,8 @@ class SaliencyDetector(BaseSalDetector):
             returns a list of logit maps (N, 1, h, w); the last is the prediction.
         loss: the deep-supervision loss (default: unit-weight BCE on every output, as R3Net).
         postprocessors: test-time map-to-map steps (``BasePostProcessor``, e.g. ``DenseCRF``
-            or a trained ``BoundaryRefinementNet``), run in order on (original image, map).
+            or a trained refiner in ``RefinerPostProcessor``), run in order on (original image,
+            map).
         align_corners: for every logit resize; defaults to the head's ``align_corners``
             attribute when it has one (R3Net upsamples with ``align_corners=True``), else False.
         data_preprocessor: defaults to ``SalDataPreProcessor`` with ImageNet statistics.

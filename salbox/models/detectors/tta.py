@@ -9,8 +9,10 @@ Merge rule (chosen): the mean of the views' saliency PROBABILITIES (maps in [0, 
 post-processors), not of their logits. Probabilities are what every detector outputs (a refined
 BRN map is min-max normalised, not a sigmoid of its logits), their mean is the expected map over
 views and stays in [0, 1], and one over-confident view cannot dominate as a large logit does.
-The detector's post-processors (e.g. DenseCRF) then run ONCE, on the merged map and the original
-image, instead of once per view. ``sal_logits`` of the result is ``logit(mean probability)``.
+Everything after the sigmoid (``postprocess_map``: the post-processors, e.g. DenseCRF; for a
+``RefinedDetector`` the first stage's post-processors, the refiner and its own) then runs ONCE,
+on the merged map and the original image, instead of once per view. ``sal_logits`` of the result
+is ``logit(mean probability)`` passed through ``postprocess_map`` (a refiner's logits).
 """
 from typing import List, Sequence
 
@@ -61,7 +63,7 @@ class SalTTAModel(BaseTTAModel):
 
     def merge_preds(self, data_samples_list: Sequence[Sequence[SalDataSample]]
                     ) -> List[SalDataSample]:
-        """Per image: mean of the views' maps -> the detector's post-processors."""
+        """Per image: mean of the views' maps -> the detector's ``postprocess_map``."""
         merged = []
         for views in data_samples_list:
             maps = [view.pred_sal_map.data for view in views]
@@ -71,10 +73,9 @@ class SalTTAModel(BaseTTAModel):
                                  f' give maps of different sizes {sorted(shapes)}')
             mean = torch.stack(maps).mean(0)
             sample = views[0]
-            sal_map = mean
-            if hasattr(self.module, 'apply_postprocessors'):
-                sal_map = self.module.apply_postprocessors(mean, sample)
-            sample.sal_logits = PixelData(data=torch.logit(mean.clamp(EPS, 1 - EPS)))
+            logit = torch.logit(mean.clamp(EPS, 1 - EPS))
+            logit, sal_map = self.module.postprocess_map(logit, mean, sample)
+            sample.sal_logits = PixelData(data=logit)
             sample.pred_sal_map = PixelData(data=sal_map.clamp(0, 1))
             sample.set_metainfo(dict(tta_views=len(views)))
             merged.append(sample)

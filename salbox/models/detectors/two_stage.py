@@ -2,10 +2,11 @@
 
 DGRL (Wang et al., CVPR 2018, Sec. 3.3-4.1; official code ``stage1``/``stage2``) trains its two
 networks separately: the RLN first, then the BRN on the RLN's (fixed) maps. This wrapper does the
-second step for any salbox detector and any refiner with a batched training
-``forward(images, priors) -> logits`` and the test-time ``refine_at_original_size(image, map)
--> (logits, map)`` (e.g. :class:`~salbox.models.refiners.BoundaryRefinementNet`, whose
-post-processor ``process(image, map)`` is the same refined map).
+second step for any salbox detector and any refiner of the second-stage contract
+(:class:`~salbox.models.refiners.BaseRefiner`): ``forward(images, priors) -> logits`` to train,
+``refine(image, prior) -> (logits, map)`` to test (e.g.
+:class:`~salbox.models.refiners.BoundaryRefinementNet`). Nothing else of the refiner is used; of
+the first stage, only its detector methods (``final_logits``, ``postprocess_map``).
 """
 import copy
 import os.path as osp
@@ -31,12 +32,12 @@ class RefinedDetector(BaseSalDetector):
       image and that map and is trained against the ground truth (BCE with logits; DGRL's
       2-class softmax loss on the refined output only, official ``stage2`` prototxt).
     * Test (``predict``): the first stage's logits at the input size go through the shared
-      :meth:`postprocess_result`: crop, resize to the original size and un-flip, then
-      :meth:`logits_to_map` takes the first stage's sigmoid map (after the first stage's own
-      post-processors) as ``prior_sal_map`` and refines it with the sample's original image
-      (``refiner.refine_at_original_size``; the BRN resizes to its own test size itself);
-      ``sal_logits`` are the refined logits, ``pred_sal_map`` the refined map after this
-      wrapper's own ``postprocessors``.
+      :meth:`postprocess_result`: crop, resize to the original size and un-flip, sigmoid, then
+      :meth:`postprocess_map`: the first stage's own ``postprocess_map`` (its post-processors)
+      gives ``prior_sal_map``, ``refiner.refine(original image, prior)`` refines it (the BRN
+      resizes to its own test size itself), and this wrapper's ``postprocessors`` follow;
+      ``sal_logits`` are the refined logits. Under ``SalTTAModel`` the views' first-stage maps
+      are averaged and this whole chain runs once, on the merged map.
     * Weights: ``first_stage_checkpoint`` is loaded by :meth:`init_weights` (which the Runner
       calls before training only). The wrapper's state dict holds both stages, so its own
       checkpoint is all ``tools/test.py`` needs.
@@ -143,16 +144,17 @@ class RefinedDetector(BaseSalDetector):
         """The first stage's final map (N, 1, H, W) in [0, 1] at the input size."""
         return self.first_stage_logits(inputs, data_samples).sigmoid()
 
-    def logits_to_map(self, logit: torch.Tensor, sample: SalDataSample):
-        """First-stage logits at the original size -> prior map (with the first stage's own
-        post-processors) -> the refiner on (original image, prior) -> refined (logits, map)."""
-        prior = logit.sigmoid()
-        first_post = getattr(self.first_stage, 'postprocessors', None)
-        if first_post is not None and len(first_post):
-            prior = self.apply_postprocessors(prior, sample, first_post).clamp(0, 1)
+    def postprocess_map(self, logit: torch.Tensor, sal_map: torch.Tensor, sample: SalDataSample
+                        ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """First-stage map at the original size -> the first stage's ``postprocess_map`` (the
+        prior) -> ``refiner.refine(original image, prior)`` -> this wrapper's post-processors;
+        returns the refined (logits, map)."""
+        _, prior = self.first_stage.postprocess_map(logit, sal_map, sample)
+        prior = prior.clamp(0, 1)
         sample.prior_sal_map = PixelData(data=prior)
         image = original_image(sample).to(prior.device)
-        return self.refiner.refine_at_original_size(image, prior)
+        logit, refined = self.refiner.refine(image, prior)
+        return logit, self.apply_postprocessors(refined, sample)
 
     # ------------------------------------------------------------------------------ modes
     def _forward(self, inputs: torch.Tensor, data_samples=None) -> List[torch.Tensor]:
@@ -174,7 +176,7 @@ class RefinedDetector(BaseSalDetector):
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[Sequence[SalDataSample]] = None) -> List[SalDataSample]:
         """First-stage logits at the input size -> :meth:`postprocess_result` (which refines
-        in :meth:`logits_to_map`)."""
+        in :meth:`postprocess_map`)."""
         self.first_stage.eval()
         return self.postprocess_result(self.first_stage_logits(inputs, data_samples),
                                        self.default_samples(inputs, data_samples))

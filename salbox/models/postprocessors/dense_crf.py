@@ -7,12 +7,16 @@ the map, ``E_bg = -log(1 - a + eps) / (tau * sigmoid(1 - a))``,
 (sxy 3, compat 3); bilateral pairwise (sxy 60, srgb 5, compat 5); one mean-field iteration; the
 output is the soft foreground marginal ``Q[1]``, not an argmax.
 
-R3Net feeds the CRF an 8-bit map and truncates its output to 8 bits (``astype('uint8')``);
-``quantize=True`` (default) reproduces that, ``False`` keeps float precision end to end.
+R3Net feeds the CRF an 8-bit map (``infer.py``: ``to_pil``, i.e. ``mul(255).byte()``, a
+truncation) and truncates its output to 8 bits (``misc.py``: ``astype('uint8')``);
+``quantize=True`` (default) with ``uint8_rule='truncate'`` (default) reproduces that through
+salbox's one 8-bit conversion (``salbox.evaluation.functional.to_uint8``); ``uint8_rule='round'``
+rounds instead, ``quantize=False`` keeps float precision end to end.
 """
 import numpy as np
 import torch
 
+from salbox.evaluation.functional.prepare import UINT8_RULES, to_uint8
 from salbox.registry import MODELS
 from .base import BasePostProcessor
 from .dense_crf_tiles import dense_crf_tiled
@@ -40,13 +44,13 @@ def dense_crf_numpy(image_rgb: np.ndarray, sal_map: np.ndarray, iterations: int 
                     gaussian_sxy: float = 3, gaussian_compat: float = 3,
                     bilateral_sxy: float = 60, bilateral_srgb: float = 5,
                     bilateral_compat: float = 5, tau: float = 1.05, eps: float = 1e-8,
-                    quantize: bool = True) -> np.ndarray:
+                    quantize: bool = True, uint8_rule: str = 'truncate') -> np.ndarray:
     """NumPy helper: ``image_rgb`` uint8 (H, W, 3), ``sal_map`` float (H, W) in [0, 1] ->
     refined float32 (H, W) in [0, 1] (defaults: R3Net's ``infer.py``)."""
     dcrf = _import_densecrf()
     height, width = sal_map.shape
     if quantize:
-        sal_map = (sal_map * 255).astype(np.uint8) / 255.0
+        sal_map = to_uint8(sal_map, uint8_rule) / 255.0
     crf = dcrf.DenseCRF2D(width, height, 2)
     crf.setUnaryEnergy(saliency_unary(sal_map, tau, eps))
     crf.addPairwiseGaussian(sxy=gaussian_sxy, compat=gaussian_compat)
@@ -56,7 +60,7 @@ def dense_crf_numpy(image_rgb: np.ndarray, sal_map: np.ndarray, iterations: int 
     marginals = np.array(crf.inference(iterations))
     foreground = marginals[1].reshape(height, width)
     if quantize:
-        foreground = (foreground * 255).astype(np.uint8) / 255.0
+        foreground = to_uint8(foreground, uint8_rule) / 255.0
     return foreground.astype(np.float32)
 
 
@@ -72,15 +76,20 @@ class DenseCRF(BasePostProcessor):
         gaussian_sxy, gaussian_compat: smoothness kernel (R3Net: 3, 3).
         bilateral_sxy, bilateral_srgb, bilateral_compat: appearance kernel (R3Net: 60, 5, 5).
         tau, eps: unary temperature and log guard (R3Net: 1.05, 1e-8).
-        quantize: round-trip the map through uint8 as R3Net does (input truncated to 1/255
-            steps, output ``Q*255`` truncated); False keeps floats.
+        quantize: round-trip the map through uint8 as R3Net does (input and output in 1/255
+            steps); False keeps floats.
+        uint8_rule: how ``quantize`` makes 8 bits: ``'truncate'`` (R3Net's official code,
+            default) or ``'round'`` (salbox's rule for saved maps).
     """
 
     def __init__(self, iterations: int = 1, gaussian_sxy: float = 3, gaussian_compat: float = 3,
                  bilateral_sxy: float = 60, bilateral_srgb: float = 5,
                  bilateral_compat: float = 5, tau: float = 1.05, eps: float = 1e-8,
-                 quantize: bool = True):
+                 quantize: bool = True, uint8_rule: str = 'truncate'):
         super().__init__()
+        if uint8_rule not in UINT8_RULES:
+            raise ValueError(f'DenseCRF: uint8_rule must be one of {UINT8_RULES}, got '
+                             f'{uint8_rule!r}')
         if iterations < 1:
             raise ValueError(f'DenseCRF: iterations must be >= 1, got {iterations}')
         self.iterations = iterations
@@ -92,6 +101,7 @@ class DenseCRF(BasePostProcessor):
         self.tau = tau
         self.eps = eps
         self.quantize = quantize
+        self.uint8_rule = uint8_rule
 
     def process(self, image: torch.Tensor, sal_map: torch.Tensor) -> torch.Tensor:
         image_np = image.detach().permute(1, 2, 0).to('cpu', torch.uint8).numpy()
@@ -100,4 +110,5 @@ class DenseCRF(BasePostProcessor):
             image_np, map_np, iterations=self.iterations, gaussian_sxy=self.gaussian_sxy,
             gaussian_compat=self.gaussian_compat, bilateral_sxy=self.bilateral_sxy,
             bilateral_srgb=self.bilateral_srgb, bilateral_compat=self.bilateral_compat,
-            tau=self.tau, eps=self.eps, quantize=self.quantize))[None]
+            tau=self.tau, eps=self.eps, quantize=self.quantize,
+            uint8_rule=self.uint8_rule))[None]

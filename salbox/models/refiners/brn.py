@@ -4,9 +4,9 @@ Wang et al., "Detect Globally, Refine Locally", CVPR 2018, Sec. 3.3 and Table 2,
 of the official Caffe code (``stage2/train/train.prototxt``, ``stage2/train/init/generate_train.m``,
 ``stage2/test/test.m`` of TiantianWang/CVPR18_detect_globally_refine_locally).
 
-Training uses ``forward(images, priors) -> logits`` (batched, inside ``RefinedDetector``); the
-test-time path is the post-processor interface ``process(image, sal_map) -> map``
-(:class:`~salbox.models.postprocessors.BasePostProcessor`), the same as DenseCRF.
+A :class:`~salbox.models.refiners.BaseRefiner`: ``forward(images, priors) -> logits`` (batched,
+training inside ``RefinedDetector``) and ``refine(image, prior) -> (logits, map)`` (the official
+test path, one image at its original size); ``RefinerPostProcessor`` runs it as a post-processor.
 """
 from typing import Optional, Sequence, Tuple, Union
 
@@ -14,9 +14,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from salbox.models.postprocessors.base import BasePostProcessor
 from salbox.ops import local_propagation
 from salbox.registry import MODELS
+from .base import BaseRefiner
 
 # Caffe/VGG BGR mean of the official BRN data layer (stage2/train/train.prototxt).
 DGRL_BGR_MEAN = (104.00699, 116.66877, 122.67892)
@@ -34,7 +34,7 @@ def _pair(size: Union[None, int, Sequence[int]]) -> Optional[Tuple[int, int]]:
 
 
 @MODELS.register_module()
-class BoundaryRefinementNet(BasePostProcessor):
+class BoundaryRefinementNet(BaseRefiner):
     """7 plain 3x3 convs on (image, prior map) predicting n x n propagation coefficients.
 
     Architecture (official code): input ``concat[(BGR - mean) / 255, prior]`` (4 channels);
@@ -60,10 +60,10 @@ class BoundaryRefinementNet(BasePostProcessor):
         prior_threshold: the threshold (official 0.5: >= 128 of 255).
         coeff_norm: ``'none'`` (official code) or ``'abs_sum'`` (CSPN-style v / sum |v|).
         mean_bgr, image_scale: image normalisation ``(BGR - mean) * scale`` (official code).
-        test_size: (h, w) at which :meth:`process` runs (official test: 480 x 480, nearest
+        test_size: (h, w) at which :meth:`refine` runs (official test: 480 x 480, nearest
             resize in and out); ``None`` runs at the original size.
-        test_interpolation: resize mode of :meth:`process` (official code: 'nearest').
-        minmax_normalize: min-max normalise the refined map in :meth:`process` (official
+        test_interpolation: resize mode of :meth:`refine` (official code: 'nearest').
+        minmax_normalize: min-max normalise the refined map in :meth:`refine` (official
             ``test.m``).
     """
 
@@ -139,13 +139,7 @@ class BoundaryRefinementNet(BasePostProcessor):
             images: (N, 3, H, W) float RGB in 0-255 (the BRN normalises them itself).
             priors: (N, 1, H, W) first-stage maps in [0, 1] (binarised here if configured).
         """
-        if images.dim() != 4 or images.shape[1] != 3:
-            raise ValueError('BoundaryRefinementNet: images must be (N, 3, H, W), got '
-                             f'{tuple(images.shape)}')
-        if priors.dim() != 4 or priors.shape[1] != 1 or \
-                priors.shape[-2:] != images.shape[-2:] or priors.shape[0] != images.shape[0]:
-            raise ValueError(f'BoundaryRefinementNet: priors must be (N, 1, H, W) matching the '
-                             f'images {tuple(images.shape)}, got {tuple(priors.shape)}')
+        self.check_batch('BoundaryRefinementNet', images, priors)
         priors = self.prepare_prior(priors.to(images.dtype))
         return local_propagation(self.coefficients(images, priors), priors, mode='logit')
 
@@ -158,7 +152,7 @@ class BoundaryRefinementNet(BasePostProcessor):
         return F.interpolate(x, size=size, mode=self.test_interpolation, align_corners=False)
 
     @torch.no_grad()
-    def refine_at_original_size(self, image: torch.Tensor, sal_map: torch.Tensor):
+    def refine(self, image: torch.Tensor, sal_map: torch.Tensor):
         """The official test path (``stage2/test/test.m``) for one image.
 
         Args:
@@ -171,6 +165,7 @@ class BoundaryRefinementNet(BasePostProcessor):
             resized back, ``refined`` is ``sigmoid`` resized back and min-max normalised (if
             set), in [0, 1].
         """
+        self.check_image_and_map('BoundaryRefinementNet', image, sal_map)
         ori_size = tuple(sal_map.shape[-2:])
         dtype = self.convs[0].weight.dtype
         device = self.convs[0].weight.device
@@ -190,9 +185,5 @@ class BoundaryRefinementNet(BasePostProcessor):
 
     def forward(self, images: torch.Tensor, priors: torch.Tensor) -> torch.Tensor:
         """Batched (N, 3, H, W) float images and (N, 1, H, W) priors -> refined logits; see
-        :meth:`logits`. (The post-processor entry point is :meth:`postprocess`.)"""
+        :meth:`logits`."""
         return self.logits(images, priors)
-
-    def process(self, image: torch.Tensor, sal_map: torch.Tensor) -> torch.Tensor:
-        """Post-processor interface: refined map (1, H, W) in [0, 1] at the original size."""
-        return self.refine_at_original_size(image, sal_map)[1]
