@@ -35,7 +35,7 @@ from salbox.apis.matting import compose  # noqa: E402
 from salbox.utils.atomic_file import atomic_write_bytes, atomic_write_image  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+from salbox.utils.image_io import IMAGE_SUFFIXES  # noqa: E402
 MAX_LISTED = 20
 
 

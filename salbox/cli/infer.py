@@ -25,7 +25,7 @@ import time
 
 from salbox.utils.errors import SalboxError
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+from salbox.utils.image_io import IMAGE_SUFFIXES
 MAX_LISTED = 20
 
 

@@ -22,13 +22,13 @@ from mmengine.structures import PixelData
 from salbox.registry import DATASETS, TRANSFORMS
 from salbox.structures import SalDataSample
 from salbox.utils.errors import DataError, DatasetNotFoundError
+from salbox.utils.image_io import IMAGE_SUFFIXES as IMG_SUFFIXES
 from salbox.utils.image_io import image_size_oriented, image_size_raw
 from salbox.utils.pairing import files_by_stem, pair_by_stem
 from .transforms.formatting import PackSalInputs
 from .transforms.loading import (_COLOR, _UNCHANGED, mask_to_float,  # noqa: F401
                                  read_image_file)
 
-IMG_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 PRIOR_KEY = 'prior_sal_map'
 PRIOR_META_KEYS = ('img_path', 'prior_path', 'gt_path', 'dataset_name', 'ori_shape',
                    'img_shape')

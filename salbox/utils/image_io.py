@@ -32,6 +32,9 @@ import numpy as np
 
 from .errors import DataError
 
+# The photo formats salbox reads from folders (datasets, priors, salbox infer, tools/infer.py).
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
 MAX_PIXELS_ENV = 'SALBOX_MAX_IMAGE_PIXELS'
 DEFAULT_MAX_PIXELS = 40_000_000
 MODES = ('color', 'grey', 'unchanged')
