@@ -36,8 +36,9 @@ SLOW_TESTS = {
     'test_registry_and_plugins.py': {'test_user_head_registered_by_custom_imports',
                                      'test_types_resolve_from_a_fresh_interpreter_by_scope'},
     'utils/test_lazy_safe_loading.py': {
-        'test_mmengine_loads_through_salbox_when_imported_after_salbox',
-        'test_mmengine_loads_through_salbox_when_imported_before_salbox',
+        'test_mmengine_loads_through_salbox_once_enabled_after_importing_salbox',
+        'test_mmengine_loads_through_salbox_once_enabled_after_importing_mmengine',
+        'test_importing_salbox_changes_nothing_in_mmengine',
         'test_sod_metric_is_registered_when_a_config_names_it'},
     'tools/test_baseline_maps.py': {'test_missing_mask_folder_is_one_line',
                                     'test_centre_prior_maps_match_mask_names_and_sizes'},

@@ -140,9 +140,7 @@ LITE=configs/r3net/r3net_efficientnet-lite0_synthetic.py
 MIP=configs/mi_promoter/mi_promoter_mobilenetv2_synthetic.py
 U2P=configs/u2net/u2netp_synthetic.py
 MIP_R3=configs/mi_promoter/r3net_resnet18_mi-promoter_densecrf_synthetic.py
-WEAK_OPTS=(train_dataloader.dataset.prior_detector.checkpoint="$(ckpt r3net_weak "$WEAK_ITERS")"
-           val_dataloader.dataset.prior_detector.checkpoint="$(ckpt r3net_weak "$WEAK_ITERS")"
-           test_dataloader.dataset.prior_detector.checkpoint="$(ckpt r3net_weak "$WEAK_ITERS")")
+WEAK_OPTS=(model.first_stage.checkpoint="$(ckpt r3net_weak "$WEAK_ITERS")")
 chain_dgrl() {
   train rln $RLN --cfg-options train_cfg.max_iters="$ITERS" &&
   train brn $BRN --cfg-options train_cfg.max_iters="$ITERS" \

@@ -13,6 +13,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 from salbox.apis.runner_utils import (add_runner_arguments, build_runner, load_config,  # noqa: E402
                                       parse_runner_arguments, run_friendly, set_test_outputs)
 from salbox.apis.tta import use_tta  # noqa: E402
+from salbox.utils import mmengine_compat  # noqa: E402
 from salbox.utils.checkpoint_match import load_checked_state_dict  # noqa: E402
 
 
@@ -55,6 +56,7 @@ def reuse_written_maps(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    mmengine_compat.enable()  # safe checkpoint loading in mmengine (resume, load_from)
     for name in ('checkpoint', 'out', 'show_dir'):
         if getattr(args, name):
             setattr(args, name, osp.expanduser(getattr(args, name)))

@@ -15,6 +15,7 @@ from salbox.apis.runner_utils import (add_runner_arguments, build_runner,  # noq
                                       check_pretrained_weights, check_train_data,
                                       find_resume_checkpoint, load_config,
                                       parse_runner_arguments, run_friendly)
+from salbox.utils import mmengine_compat  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
 
@@ -68,6 +69,7 @@ def set_distributed_options(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    mmengine_compat.enable()  # safe checkpoint loading in mmengine (resume, load_from)
     cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.amp or args.amp_dtype:
         set_amp(cfg, args.amp_dtype)

@@ -1,7 +1,8 @@
 # MI promoter on generated data: promotes the maps of a deliberately weakened detector, the
 # synthetic R3Net (configs/r3net/r3net_resnet18_synthetic.py) stopped after 60 of its 400
-# iterations and without its DenseCRF, run frozen on the fly as the prior source (no prior
-# folder needed). Fitted
+# iterations and without its DenseCRF: the promoter's frozen first stage (model.first_stage,
+# saved inside the promoter's checkpoints), which makes the priors (no prior folder needed;
+# the datasets list the images only, priors_from_model=True). Fitted
 # label-free on the synthetic *test* images (the paper's protocol of training on the test
 # images' priors, Sec. 5.3); their masks are read only by the evaluation.
 #
@@ -22,7 +23,8 @@ weak_detector = dict(
     cfg_options={'model.postprocessors': []})  # no DenseCRF: the raw, weaker maps
 model = dict(
     backbone=dict(_delete_=True, type='MobileNetV2', out_indices=(0, 3)),
-    test_bn_stats='image')
+    test_bn_stats='image',
+    first_stage=weak_detector)
 promote_cfg = dict(fit_iters=max_iters, lr=1e-2, backbone_lr_mult=1.0)
 train_dataloader = dict(
     num_workers=0,
@@ -32,7 +34,7 @@ train_dataloader = dict(
         type='PriorMapDataset',
         data_root='data/synthetic/test',
         data_prefix=dict(img_path='images'),
-        prior_detector=weak_detector,
+        priors_from_model=True,
         dataset_name='synthetic',
         pipeline={{_base_.train_pipeline}}))
 val_dataloader = dict(
@@ -43,7 +45,7 @@ val_dataloader = dict(
         type='PriorMapDataset',
         data_root='data/synthetic/test',
         data_prefix=dict(img_path='images'),
-        prior_detector=weak_detector,
+        priors_from_model=True,
         gt_dir='masks',
         dataset_name='synthetic',
         test_mode=True,

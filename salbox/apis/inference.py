@@ -13,10 +13,11 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from mmengine.runner import load_state_dict
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
+from salbox.utils import mmengine_compat
 from salbox.utils.checkpoint_match import load_checked_state_dict
 from salbox.utils.errors import SalboxError
 from .config_keys import warn_unknown_keys
@@ -33,6 +34,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
     shapes) is refused in one line unless ``strict=False`` (``salbox.utils.checkpoint_match``).
     With ``tta=True`` the model is the config's ``tta_model`` around it and
     :func:`inference_model` uses the ``tta_pipeline``."""
+    mmengine_compat.enable()  # pip:// weights, init_cfgs and first stages load safely
     if isinstance(config, str):
         if not osp.isfile(config):
             raise SalboxError(f'config file not found: {config}')
@@ -53,7 +55,7 @@ def init_model(config: Union[str, Config], checkpoint: Optional[str] = None,
         if not checkpoint.startswith('pip://') and not osp.isfile(checkpoint):
             raise SalboxError(f'checkpoint not found: {checkpoint}')
         state = load_checked_state_dict(model, checkpoint, strict=strict)
-        _load_checkpoint_to_model(model, dict(state_dict=state), strict=False)
+        load_state_dict(model, state, strict=False)
     model.cfg = config
     return model.to(device).eval()
 

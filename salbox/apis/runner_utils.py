@@ -198,7 +198,11 @@ def prepare_distributed(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
+    """The config's Runner, with salbox's safe checkpoint loading switched on in mmengine
+    (``salbox.utils.mmengine_compat.enable``)."""
     from salbox.registry import RUNNERS
+    from salbox.utils import mmengine_compat
+    mmengine_compat.enable()
     check_writable_dir(cfg.work_dir, 'the work dir')
     prepare_distributed(cfg)
     if 'runner_type' in cfg:

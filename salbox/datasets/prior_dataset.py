@@ -1,9 +1,12 @@
 """Images plus prior saliency maps: the (label-free) training data of the MI promoter.
 
 LDPS (Chen et al., AAAI 2020, Sec. 4.2 and 5.3) trains on DUTS-TE images with the saliency maps
-of another detector (PiCANet) as priors and never uses their ground truth. The priors are either
-a folder of any method's saved maps, paired with the images by file stem, or a frozen salbox
-detector run on the fly (``prior_detector=dict(config=..., checkpoint=...)``).
+of another detector (PiCANet) as priors and never uses their ground truth. The priors are a
+folder of any method's saved maps, paired with the images by file stem. A salbox detector as
+the prior source is not a data transform but the promoter's first stage
+(``model.first_stage=dict(config=..., checkpoint=...)``,
+``salbox/models/promoters/first_stage.py``): the dataset then lists the images only
+(``priors_from_model=True``).
 
 **Ground truth is never read here**: the data list has no ``gt_path`` and no transform in this
 module opens a mask file.
@@ -106,51 +109,27 @@ def read_pair(img_path: str, prior_path: str, resize_prior: bool = False
     return rgb, torch.from_numpy(prior)[None]
 
 
-class PriorDetector:
-    """A frozen salbox detector producing priors on the fly from a decoded BGR image
-    (``cfg_options`` override its config, e.g. ``{'model.postprocessors': []}``)."""
-
-    def __init__(self, config: str, checkpoint: Optional[str] = None, device: str = 'cpu',
-                 cfg_options: Optional[dict] = None):
-        self.config, self.checkpoint, self.device = config, checkpoint, device
-        self.cfg_options = cfg_options
-        self._model = None
-
-    def __call__(self, img_bgr: np.ndarray) -> np.ndarray:
-        from salbox.apis import inference_model, init_model  # lazy: avoids an import cycle
-        if self._model is None:
-            self._model = init_model(self.config, self.checkpoint, device=self.device,
-                                     cfg_options=self.cfg_options)
-            for param in self._model.parameters():
-                param.requires_grad = False
-        sample = inference_model(self._model, np.ascontiguousarray(img_bgr))
-        return sample.pred_sal_map.data[0].float().cpu().numpy()
-
-
 @TRANSFORMS.register_module()
 class LoadPriorMap(BaseTransform):
     """Set ``results['prior_sal_map']`` ((H, W) float32 in [0, 1]) from ``results['prior_path']``
-    or, with ``detector=dict(config=..., checkpoint=...)``, by running that frozen detector on
-    the already decoded ``results['img']`` (put this after ``LoadSalImageFromFile``).
+    (put this after ``LoadSalImageFromFile``). A sample of a ``priors_from_model`` dataset has
+    no prior file and is left without one: the promoter's first stage makes it.
 
     Args:
-        detector: config/checkpoint of a salbox detector producing the priors on the fly.
         resize: resize a prior whose size differs from the image's instead of raising.
     """
 
-    def __init__(self, detector: Optional[dict] = None, resize: bool = False) -> None:
-        self.detector = PriorDetector(**detector) if detector else None
+    def __init__(self, resize: bool = False) -> None:
         self.resize = resize
 
     def transform(self, results: dict) -> dict:
-        shape = results['img'].shape[:2]
-        if self.detector is not None:
-            prior = self.detector(results['img'])
-        else:
-            if not results.get('prior_path'):
-                raise DataError(f'no prior for {results.get("img_path", "the image")}: give '
-                                'prior_dir or prior_detector to the dataset')
-            prior = read_prior(results['prior_path'], shape, self.resize)
+        if not results.get('prior_path'):
+            if results.get('priors_from_model'):
+                return results
+            raise DataError(f'no prior for {results.get("img_path", "the image")}: give the '
+                            'dataset prior maps (data_prefix.prior_path), or priors_from_model='
+                            'True with a model.first_stage')
+        prior = read_prior(results['prior_path'], results['img'].shape[:2], self.resize)
         results[PRIOR_KEY] = np.ascontiguousarray(prior, dtype=np.float32)
         return results
 
@@ -170,7 +149,9 @@ class PackPriorInputs(BaseTransform):
     def transform(self, results: dict) -> dict:
         img = results['img']
         sample = SalDataSample()
-        sample.set_field(PixelData(data=torch.from_numpy(results[PRIOR_KEY])[None]), PRIOR_KEY)
+        if results.get(PRIOR_KEY) is not None:  # else made by the model's first stage
+            sample.set_field(PixelData(data=torch.from_numpy(results[PRIOR_KEY])[None]),
+                             PRIOR_KEY)
         if results.get('gt_sal_map') is not None:
             sample.gt_sal_map = PixelData(data=torch.from_numpy(
                 np.ascontiguousarray(results['gt_sal_map'], dtype=np.float32))[None])
@@ -188,11 +169,11 @@ class PriorMapDataset(BaseDataset):
     Args:
         data_root: root folder; ``data_prefix`` paths are relative to it.
         data_prefix: ``img_path`` (images) and ``prior_path`` (prior maps; leave empty with
-            ``prior_detector``).
+            ``priors_from_model``).
         ann_file: optional list of stems (one per line); default every image.
         img_suffix: image endings. prior_suffix: prior map ending (default ``.png``).
-        prior_detector: ``dict(config=..., checkpoint=...)`` of a frozen salbox detector that
-            makes the priors on the fly; injected into the pipeline's ``LoadPriorMap``.
+        priors_from_model: list the images only; the priors are made by the promoter's
+            ``model.first_stage`` (a frozen salbox detector it owns).
         gt_dir: masks for evaluation only (``val``/``test`` sets, the code evaluates promoted maps
             against ground truth): allowed only with ``test_mode=True``, so a training set can
             never load ground truth.
@@ -207,7 +188,7 @@ class PriorMapDataset(BaseDataset):
                  ann_file: str = '',
                  img_suffix: Union[str, Sequence[str]] = IMG_SUFFIXES,
                  prior_suffix: str = '.png',
-                 prior_detector: Optional[dict] = None,
+                 priors_from_model: bool = False,
                  gt_dir: Optional[str] = None,
                  gt_suffix: str = '.png',
                  on_missing: str = 'error',
@@ -219,23 +200,18 @@ class PriorMapDataset(BaseDataset):
         data_prefix = dict(data_prefix)
         data_prefix.setdefault('img_path', '')
         data_prefix.setdefault('prior_path', '')
-        if prior_detector is None and not data_prefix['prior_path']:
+        if not priors_from_model and not data_prefix['prior_path']:
             raise ValueError('PriorMapDataset needs data_prefix.prior_path (a folder of prior '
-                             'maps) or prior_detector=dict(config=..., checkpoint=...)')
+                             'maps) or priors_from_model=True (model.first_stage makes them)')
         if gt_dir is not None and not kwargs.get('test_mode', False):
             raise ValueError('PriorMapDataset: gt_dir is for evaluation sets only (test_mode='
                              'True); the promoter is trained without ground truth')
         self.gt_dir, self.gt_suffix = gt_dir, gt_suffix
         self.img_suffixes = (img_suffix, ) if isinstance(img_suffix, str) else tuple(img_suffix)
         self.prior_suffix = prior_suffix
-        self.prior_detector = prior_detector
+        self.priors_from_model = bool(priors_from_model)
         self.on_missing = on_missing
         self.dataset_name = dataset_name or osp.basename(osp.normpath(data_root or '.'))
-        pipeline = [dict(step) if isinstance(step, dict) else step for step in pipeline]
-        if prior_detector is not None:
-            for step in pipeline:
-                if isinstance(step, dict) and step.get('type') == 'LoadPriorMap':
-                    step['detector'] = dict(prior_detector)
         super().__init__(data_root=data_root, data_prefix=data_prefix, ann_file=ann_file,
                          pipeline=pipeline, **kwargs)
 
@@ -250,7 +226,7 @@ class PriorMapDataset(BaseDataset):
 
     def load_data_list(self) -> List[dict]:
         img_dir = self.data_prefix['img_path']
-        if self.prior_detector is not None:
+        if self.priors_from_model:
             if not osp.isdir(img_dir):
                 raise DatasetNotFoundError(f'image folder not found: {osp.abspath(img_dir)}')
             images = files_by_stem(img_dir, self.img_suffixes)
@@ -259,7 +235,8 @@ class PriorMapDataset(BaseDataset):
             if missing:
                 raise DataError(f'{self.dataset_name}: no image for {", ".join(missing[:5])}')
             return self._add_gt([dict(img_path=osp.join(img_dir, images[s]),
-                                      dataset_name=self.dataset_name) for s in stems], stems)
+                                      priors_from_model=True, dataset_name=self.dataset_name)
+                                 for s in stems], stems)
         pairs, problems = pair_images_and_priors(img_dir, self.data_prefix['prior_path'],
                                                  self.img_suffixes, self.prior_suffix,
                                                  self._stems())

@@ -19,10 +19,10 @@ import torch
 from mmengine.logging import print_log
 from mmengine.runner import TestLoop
 from mmengine.runner.amp import autocast
-from mmengine.runner.loops import _update_losses
 from mmengine.structures import PixelData
 
 from salbox.registry import LOOPS
+from salbox.utils.mmengine_compat import pop_test_losses
 from .atomic_io import png_is_complete
 
 
@@ -94,7 +94,7 @@ class ResumeMapsTestLoop(TestLoop):
         if todo:
             with autocast(enabled=self.fp16):
                 predicted = self.runner.model.test_step(_select(data_batch, todo, len(samples)))
-            predicted, self.test_loss = _update_losses(predicted, self.test_loss)
+            predicted = pop_test_losses(predicted, self.test_loss)  # logged by TestLoop.run
             for i, output in zip(todo, predicted):
                 outputs[i] = output
         for i, saliency in enumerate(written):

@@ -8,20 +8,13 @@ allow-list of safe globals (``torch.serialization.add_safe_globals``), so loadin
 file still never runs code. A user who trusts a legacy pickle may opt in with
 ``SALBOX_TRUST_CHECKPOINTS=1``, which only affects files that fail the safe load.
 
-Every checkpoint mmengine opens (``Runner`` resume and ``load_from``,
-``init_cfg=dict(type='Pretrained', checkpoint=PATH or URL)``, ``mmengine.runner.load_checkpoint``)
-goes through :func:`load_checkpoint_file`: :func:`register_safe_globals` also installs it as
-mmengine's loader for plain paths (``CheckpointLoader`` scheme ``''``) and for downloads
-(mmengine's ``load_url``, used by its http(s)://, torchvision://, open-mmlab:// and mmcls://
-loaders, is torch.hub's ``load_state_dict_from_url``, which unpickles with
-``weights_only=False``), so a refused or truncated file is reported in one line that names it.
-
-``import salbox`` does not import torch (the metric tools do not need it): it asks for
-:func:`register_safe_globals` to run right after ``mmengine.runner`` (the package that defines
-``CheckpointLoader`` and the Runner) is first imported, or at once if it already is or if torch
-is already imported (``salbox/__init__.py``, ``salbox/utils/post_import.py``). Code that calls
-``torch.load(weights_only=True)`` on a Runner checkpoint itself, without mmengine's runner, calls
-:func:`register_safe_globals` first (or uses :func:`load_checkpoint_file`).
+mmengine's own loading (``Runner`` resume and ``load_from``, ``init_cfg=dict(type='Pretrained')``,
+``mmengine.runner.load_checkpoint``, its download schemes) goes through
+:func:`load_checkpoint_file` once a tool has called ``salbox.utils.mmengine_compat.enable()``,
+which registers it with mmengine's ``CheckpointLoader``; ``import salbox`` changes nothing in
+mmengine or torch. Code that calls ``torch.load(weights_only=True)`` on a Runner checkpoint
+itself calls :func:`register_safe_globals` first (or uses :func:`load_checkpoint_file`, which
+does).
 
 Every file is also checked before and after unpickling (:func:`load_checkpoint_file`): a file
 that is neither a torch zip archive nor a pickle is refused as "not a checkpoint"; a zip
@@ -162,19 +155,12 @@ def mmengine_safe_globals() -> list:
 
 
 def register_safe_globals() -> None:
-    """Add mmengine's checkpoint types to torch's safe-unpickling allow-list and make
-    :func:`load_checkpoint_file` mmengine's loader for local paths (idempotent)."""
+    """Add mmengine's checkpoint types to torch's safe-unpickling allow-list (idempotent)."""
     global _REGISTERED
     if _REGISTERED:
         return
     if hasattr(torch.serialization, 'add_safe_globals'):
         torch.serialization.add_safe_globals(mmengine_safe_globals())
-    import mmengine.runner.checkpoint as mmengine_checkpoint
-    mmengine_checkpoint.CheckpointLoader.register_scheme(prefixes='', loader=load_from_local,
-                                                         force=True)
-    # http(s)://, torchvision://, open-mmlab:// and mmcls:// all download through this name,
-    # which is torch.hub's loader with weights_only=False in torch 2.x (torch/hub.py).
-    mmengine_checkpoint.load_url = load_url
     _REGISTERED = True
 
 
@@ -189,12 +175,6 @@ def load_url(url: str, model_dir=None, map_location=None, progress: bool = False
     if not os.path.isfile(cached):
         torch.hub.download_url_to_file(url, cached, progress=progress)  # writes via a temp file
     return load_checkpoint_file(cached, map_location=map_location)
-
-
-def load_from_local(filename: str, map_location=None):
-    """mmengine ``CheckpointLoader`` entry for plain paths (replaces mmengine's
-    ``load_from_local``, which calls ``torch.load`` without salbox's checks)."""
-    return load_checkpoint_file(os.path.expanduser(filename), map_location=map_location)
 
 
 def _refusal_reason(err: Exception) -> str:

@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 from torch import nn
 
 from salbox.apis.runner_utils import checkpoint_is_complete, find_resume_checkpoint
+from salbox.utils import mmengine_compat
 from salbox.engine import atomic_io
 from salbox.engine.atomic_io import atomic_write_bytes, png_is_complete
 from salbox.engine.hooks import AtomicCheckpointHook
@@ -62,6 +63,7 @@ class _Toy(BaseModel):
 
 
 def _runner(work_dir, max_iters, resume=False, hook_type='AtomicCheckpointHook', **hook_args):
+    mmengine_compat.enable()  # as the tools do: Runner checkpoints load under weights_only
     torch.manual_seed(0)  # the same initial weights in every run
     return Runner(
         resume=resume, randomness=dict(seed=0),

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 from salbox.apis import inference_model, init_model, use_tta
+from salbox.apis.runner_utils import build_runner  # the tools' Runner (safe loading on)
 from salbox.evaluation import evaluate_pairs
 from salbox.registry import MODELS
 from salbox.models.detectors.demo_gt_degrader import gaussian_blur
@@ -54,7 +54,7 @@ def _config(name, work_dir, data_root, iters, input_size=None, batch=4):
 
 
 def _train(cfg):
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     history = runner.message_hub.get_scalar('train/loss').data[0]
     return osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth'), history
@@ -65,7 +65,7 @@ def _test(cfg, checkpoint):
     cfg.load_from = checkpoint
     cfg.experiment_name = cfg.experiment_name + '_test'
     cfg.visualizer.name = cfg.experiment_name
-    return Runner.from_cfg(cfg).test()
+    return build_runner(cfg).test()
 
 
 def _test_files(data_root):

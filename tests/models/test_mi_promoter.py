@@ -258,20 +258,57 @@ def test_tool_lists_missing_and_mismatched_priors(tmp_path, promoter_ckpt, capsy
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['000.png', '003.png']
 
 
-def test_priors_from_a_frozen_detector_on_the_fly(tmp_path):
+def test_priors_from_the_promoters_own_first_stage(tmp_path):
+    """A salbox detector as prior source is the promoter's frozen first stage (not a data
+    transform): the dataset lists images only, the model makes the priors from its inputs."""
+    from salbox.utils.checkpoint import load_checkpoint_file
     init_default_scope('salbox')
-    write_set(tmp_path, num=1, size=48)
-    detector = dict(config=osp.join(REPO, 'configs/r3net/r3net_resnet18_synthetic.py'),
-                    checkpoint=None)
+    write_set(tmp_path, num=2, size=48)
+    first_stage = dict(config=osp.join(REPO, 'configs/r3net/r3net_resnet18_synthetic.py'),
+                       checkpoint=None, cfg_options={'model.postprocessors': []})
     pipeline = [dict(type='LoadSalImageFromFile'), dict(type='LoadPriorMap'),
                 dict(type='PackPriorInputs')]
     ds = PriorMapDataset(data_root=str(tmp_path), data_prefix=dict(img_path='images'),
-                         prior_detector=detector, pipeline=pipeline)
-    assert len(ds) == 1
+                         priors_from_model=True, pipeline=pipeline)
     info = ds.get_data_info(0)
     assert info['img_path'] == str(tmp_path / 'images' / '000.jpg') and 'prior_path' not in info
-    prior = ds[0]['data_samples'].prior_sal_map.data
+    item = ds[0]
+    assert 'prior_sal_map' not in item['data_samples']
+    model = MODELS.build(dict(SMALL, first_stage=first_stage))
+    model.init_weights()
+    assert not any(p.requires_grad for p in model.first_stage.parameters())
+    model.train()
+    assert not model.first_stage.training
+    batch = model.data_preprocessor(dict(inputs=[item['inputs']],
+                                         data_samples=[item['data_samples']]), False)
+    losses = model.loss(batch['inputs'], batch['data_samples'])
+    assert torch.isfinite(sum(v for k, v in losses.items() if 'loss' in k))
+    model.eval()
+    out = model.predict(batch['inputs'], batch['data_samples'])[0]
+    prior = out.prior_sal_map.data
     assert prior.shape == (1, 48, 48) and 0 <= float(prior.min()) <= float(prior.max()) <= 1
+    assert out.pred_sal_map.data.shape == (1, 48, 48)
+    # Its weights come from model.first_stage.checkpoint in init_weights (checked loading).
+    ckpt = tmp_path / 'first.pth'
+    torch.save(dict(state_dict=model.first_stage.state_dict()), ckpt)
+    other = MODELS.build(dict(SMALL, first_stage=dict(first_stage, checkpoint=str(ckpt))))
+    other.init_weights()
+    for key, value in load_checkpoint_file(str(ckpt))['state_dict'].items():
+        assert torch.equal(other.first_stage.state_dict()[key], value)
+    # Applied to given priors (tools/promote.py, MIPromoter) the promoter needs no first stage:
+    # a Runner checkpoint holding one loads without it.
+    from salbox.models.promoters.fitting import load_promoter
+    from salbox.utils.checkpoint import stamp_checkpoint
+    trained = tmp_path / 'promoter.pth'
+    torch.save(stamp_checkpoint(dict(state_dict=model.state_dict()),
+                                dict(SMALL, first_stage=first_stage)), trained)
+    loaded = load_promoter(str(trained))
+    assert loaded.first_stage is None
+    assert torch.equal(loaded.aspp.fuse.conv.weight, model.aspp.fuse.conv.weight)
+    # Another data preprocessing than the promoter's is refused in one line.
+    with pytest.raises(ValueError, match="promoter's data preprocessing"):
+        MODELS.build(dict(SMALL, first_stage=first_stage,
+                          data_preprocessor=dict(type='SalDataPreProcessor', bgr_to_rgb=False)))
 
 
 @pytest.mark.parametrize('name', ['mi_promoter_mobilenetv2_duts-te_picanet.py',
@@ -286,6 +323,9 @@ def test_promoter_configs_build(name):
     assert 'gt_dir' not in cfg.train_dataloader.dataset
     assert cfg.val_dataloader.dataset.test_mode
     assert cfg.default_hooks.checkpoint.save_best == 'maxF'
+    if 'synthetic' in name:  # the weak detector is the promoter's own first stage
+        assert cfg.train_dataloader.dataset.priors_from_model
+        assert MODELS.build(cfg.model).first_stage is not None
 
 
 def test_tool_cfg_options_reach_the_fitted_model(tmp_path, monkeypatch):

@@ -88,11 +88,14 @@ def test_code_running_pickle_is_refused_and_never_runs(malicious):
 
 def test_pretrained_init_cfg_and_mmengine_load_checkpoint_refuse_it(malicious):
     """mmengine's own loading paths (init_cfg Pretrained, load_checkpoint, Runner load_from /
-    resume) reach salbox's loader through CheckpointLoader's scheme for plain paths."""
+    resume) reach salbox's loader through CheckpointLoader's scheme for plain paths, once a
+    tool has called ``mmengine_compat.enable()``."""
     from mmengine.runner import load_checkpoint
 
     from salbox.models.backbones import ResNet
+    from salbox.utils import mmengine_compat
     from salbox.utils.checkpoint import UnsafeCheckpointError
+    mmengine_compat.enable()
     path, marker = malicious
     model = ResNet(depth=18, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     with pytest.raises(UnsafeCheckpointError) as err:
@@ -126,21 +129,31 @@ def test_truncated_checkpoint_is_named_as_incomplete(tmp_path):
         load_checkpoint_file(str(path))
 
 
-def test_downloaded_checkpoints_are_loaded_safely_too(malicious, tmp_path):
-    """mmengine's http(s)/torchvision/open-mmlab loaders download through
-    ``mmengine.runner.checkpoint.load_url`` (torch.hub, weights_only=False): salbox replaces it.
-    A file:// URL stands in for the download (urllib serves both)."""
-    import mmengine.runner.checkpoint as mmengine_checkpoint
+def test_downloaded_checkpoints_are_loaded_safely_too(malicious, tmp_path, monkeypatch):
+    """mmengine's http(s)/torchvision/open-mmlab/mmcls loaders download through torch.hub with
+    ``weights_only=False``: once enabled, salbox's loaders serve those schemes (mmengine's own
+    ``load_url`` stays as it is for other callers). The download copies a local file."""
+    import shutil
 
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    from mmengine.runner import CheckpointLoader
+
+    from salbox.utils import mmengine_compat
     from salbox.utils.checkpoint import UnsafeCheckpointError
     path, marker = malicious
-    assert mmengine_checkpoint.load_url.__module__ == 'salbox.utils.checkpoint'
-    with pytest.raises(UnsafeCheckpointError) as err:
-        mmengine_checkpoint.load_from_http(f'file://{path}', model_dir=str(tmp_path / 'hub'))
-    assert str(tmp_path / 'hub' / path.name) in str(err.value) and not marker.exists()
     good = tmp_path / 'good.pth'
     torch.save({'state_dict': {'w': torch.ones(3)}}, good)
-    loaded = mmengine_checkpoint.load_from_http(f'file://{good}', model_dir=str(tmp_path / 'hub'))
+    sources = {'https://example.invalid/evil.pth': path, 'https://example.invalid/good.pth': good}
+    monkeypatch.setattr(torch.hub, 'download_url_to_file',
+                        lambda url, dst, progress=True: shutil.copy(sources[url], dst))
+    hub = tmp_path / 'hub'
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(hub))
+    mmengine_compat.enable()
+    assert 'salbox' not in mmengine_checkpoint.load_url.__module__
+    with pytest.raises(UnsafeCheckpointError) as err:
+        CheckpointLoader.load_checkpoint('https://example.invalid/evil.pth')
+    assert str(hub / 'checkpoints' / 'evil.pth') in str(err.value) and not marker.exists()
+    loaded = CheckpointLoader.load_checkpoint('https://example.invalid/good.pth')
     assert torch.equal(loaded['state_dict']['w'], torch.ones(3))
 
 

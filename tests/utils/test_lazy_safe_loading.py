@@ -1,6 +1,7 @@
-"""``import salbox`` stays free of torch, yet mmengine's checkpoint loading is salbox's safe
-loader as soon as mmengine's runner is imported (a post-import hook), in either import order.
-Each case runs in a fresh interpreter, since this test session has imported torch already."""
+"""``import salbox`` stays free of torch and changes nothing in mmengine; once a tool calls
+``salbox.utils.mmengine_compat.enable()``, mmengine's checkpoint loading is salbox's safe
+loader, in either import order. Each case runs in a fresh interpreter, since this test session
+has imported torch (and switched salbox on) already."""
 import os
 import os.path as osp
 import subprocess
@@ -13,6 +14,8 @@ SAFE_LOADING = '''
 import os, sys
 sys.path.insert(0, {repo!r})
 {first}
+from salbox.utils import mmengine_compat
+mmengine_compat.enable()
 import numpy as np
 import torch
 from mmengine.logging import MessageHub
@@ -72,13 +75,37 @@ def test_eval_maps_import_path_is_torch_free():
     assert result.stdout.split() == ['False', 'False']
 
 
-def test_mmengine_loads_through_salbox_when_imported_after_salbox(tmp_path):
+def test_mmengine_loads_through_salbox_once_enabled_after_importing_salbox(tmp_path):
     first = 'import salbox\nassert "torch" not in sys.modules'
     _check_safe_loading(tmp_path, first)
 
 
-def test_mmengine_loads_through_salbox_when_imported_before_salbox(tmp_path):
+def test_mmengine_loads_through_salbox_once_enabled_after_importing_mmengine(tmp_path):
     _check_safe_loading(tmp_path, 'import mmengine.runner\nimport salbox')
+
+
+def test_importing_salbox_changes_nothing_in_mmengine():
+    """No import-time patching: mmengine's loaders and ``load_url`` stay its own until
+    ``enable()``, which replaces loaders through ``CheckpointLoader.register_scheme`` only."""
+    result = _run(f'''
+        import sys
+        sys.path.insert(0, {REPO!r})
+        import salbox, salbox.registry, salbox.utils.checkpoint
+        import mmengine.runner.checkpoint as ckpt
+        from mmengine.runner import CheckpointLoader
+        def owners():
+            return [CheckpointLoader._get_checkpoint_loader(p).__module__
+                    for p in ('x.pth', 'https://h/x.pth', 'torchvision://resnet18')]
+        before = owners() + [ckpt.load_url.__module__]
+        from salbox.utils import mmengine_compat
+        mmengine_compat.enable()
+        print(repr((before, owners() + [ckpt.load_url.__module__])))
+    ''')
+    assert result.returncode == 0, result.stderr
+    before, after = eval(result.stdout.strip().splitlines()[-1])
+    assert before == ['mmengine.runner.checkpoint'] * 3 + [before[3]]
+    assert 'salbox' not in before[3]  # mmengine's load_url (torch.hub's)
+    assert after == ['salbox.utils.mmengine_compat'] * 3 + [before[3]]
 
 
 def _check_safe_loading(tmp_path, first):

@@ -62,6 +62,8 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
+        if runner.iter == 0:  # a load_from (weights only), not a resume: keep the seeded RNG
+            self._rng_to_restore = None
         if self._local_atomic and is_main_process():
             for path in remove_stale_temp_files(self.out_dir):
                 runner.logger.warning(f'removed {path}: an unfinished checkpoint save')
@@ -77,7 +79,7 @@ class AtomicCheckpointHook(CheckpointHook):
         self._rng_to_restore = None
         state = checkpoint.get('meta', {}).get('torch_rng_state')
         randomness = runner.cfg.get('randomness') or {}
-        if state is not None and runner._resume and (
+        if state is not None and (  # used only if before_train sees a resumed iteration
                 get_world_size() == 1 or not randomness.get('diff_rank_seed', False)):
             self._rng_to_restore = state
 

@@ -41,8 +41,11 @@ DEFAULT_PROMOTER = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'))
 
 def build_promoter(cfg: Optional[dict] = None, init_weights: bool = False) -> MIRelationNet:
     """Build the promoter (default: the LDPS MobileNetV2 model); ``init_weights`` runs the
-    ``init_cfg`` (e.g. ImageNet weights for the backbone)."""
+    ``init_cfg`` (e.g. ImageNet weights for the backbone). A ``first_stage`` (the prior source
+    of Runner training, ``salbox/models/promoters/first_stage.py``) is left out: here the
+    priors are given."""
     cfg = copy.deepcopy(dict(cfg or DEFAULT_PROMOTER))
+    cfg.pop('first_stage', None)
     model = MODELS.build(cfg)
     if init_weights and 'init_cfg' in repr(cfg):  # mmengine logs every weight otherwise
         model.init_weights()
@@ -276,7 +279,8 @@ def load_promoter(path: str, model_cfg: Optional[dict] = None) -> MIRelationNet:
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else ckpt
     if not isinstance(state, dict):
         raise SalboxError(f'{path} holds no state dict (a {type(state).__name__})')
-    state = _strip_prefix(state)
+    state = {k: v for k, v in _strip_prefix(state).items()
+             if not k.startswith('first_stage.')}  # the prior source, not needed here
     check_state_dict(model, state, path, what='the promoter model')
     model.load_state_dict(state, strict=False)
     return model.eval()

@@ -17,6 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
+from .first_stage import build_first_stage, load_weights, preprocessing
 from .relation_modules import FeatureTransformer, PairDiscriminator, RelationASPP
 from .relation_ops import confidence_merge, foreground_anchor, minmax_normalise, pair_targets
 
@@ -74,6 +75,12 @@ class MIRelationNet(BaseModel):
         align_corners: for every bilinear resize (the code uses True).
         data_preprocessor: defaults to ImageNet mean/std on BGR-loaded images (the code's
             ``Normalize`` on RGB tensors).
+        first_stage: ``dict(config=PATH, checkpoint=PATH or None, cfg_options=None)``: a frozen
+            salbox detector owned by the promoter whose maps are the priors of samples that
+            carry none (``PriorMapDataset(priors_from_model=True)``); loaded in
+            ``init_weights`` and saved with the promoter (``first_stage.py``). It must use the
+            promoter's data preprocessing. None (default): priors come with the data (a
+            folder of maps).
     """
 
     def __init__(self,
@@ -91,6 +98,7 @@ class MIRelationNet(BaseModel):
                  test_bn_stats: str = 'running',
                  align_corners: bool = True,
                  data_preprocessor: Optional[dict] = None,
+                 first_stage: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if data_preprocessor is None:
             data_preprocessor = dict(type='SalDataPreProcessor')
@@ -119,6 +127,56 @@ class MIRelationNet(BaseModel):
                              f'got {test_bn_stats!r}')
         self.test_bn_stats = test_bn_stats
         self.align_corners = align_corners
+        self.first_stage, self.first_stage_checkpoint = None, None
+        if first_stage is not None:
+            first_stage = dict(first_stage)
+            self.first_stage_checkpoint = first_stage.get('checkpoint')
+            self.first_stage = build_first_stage(**first_stage)
+            if preprocessing(self.first_stage.data_preprocessor) != preprocessing(
+                    self.data_preprocessor):
+                raise ValueError('MIRelationNet: model.first_stage must use the promoter\'s '
+                                 'data preprocessing (mean, std, bgr_to_rgb, scale_by_max): it '
+                                 'runs on the promoter\'s input batch')
+
+    # ------------------------------------------------------------------ first stage
+    def train(self, mode: bool = True):
+        """Set the mode of the promoter; a first stage always stays in eval mode."""
+        super().train(mode)
+        if self.first_stage is not None:
+            self.first_stage.eval()
+        return self
+
+    def init_weights(self) -> None:
+        """Initialise the promoter, then load the first stage from its checkpoint (its own
+        ``init_cfg``s are skipped: the checkpoint replaces them)."""
+        if self.first_stage is not None:
+            self.first_stage.is_init = True
+        super().init_weights()
+        if self.first_stage is not None:
+            load_weights(self.first_stage, self.first_stage_checkpoint)
+
+    @torch.no_grad()
+    def first_stage_priors(self, inputs: torch.Tensor, data_samples: Sequence[SalDataSample]
+                           ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The first stage's maps (N, 1, H, W) at the input size and the real-pixel area."""
+        self.first_stage.eval()
+        logit = self.first_stage.final_logits(inputs, data_samples)
+        if tuple(logit.shape[-2:]) != tuple(inputs.shape[-2:]):
+            logit = F.interpolate(logit, size=tuple(inputs.shape[-2:]), mode='bilinear',
+                                  align_corners=self.align_corners)
+        area = torch.zeros_like(logit)
+        for i, sample in enumerate(data_samples):
+            h, w = sample.metainfo.get('img_shape', inputs.shape[-2:])[:2]
+            area[i, :, :h, :w] = 1
+        return logit.sigmoid().to(inputs.dtype) * area, area
+
+    def priors(self, inputs: torch.Tensor, data_samples: Sequence[SalDataSample]
+               ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The batch's priors: from the samples, else from the first stage."""
+        if self.first_stage is not None and data_samples and all(
+                PRIOR_KEY not in s for s in data_samples):
+            return self.first_stage_priors(inputs, data_samples)
+        return self.stack_priors(data_samples, inputs.shape[-2:], inputs.dtype)
 
     # ------------------------------------------------------------------ network
     def _resize(self, x: torch.Tensor, size) -> torch.Tensor:
@@ -200,7 +258,7 @@ class MIRelationNet(BaseModel):
         """Priors of a batch padded to ``size`` and the (N, 1, H, W) real-pixel area."""
         if not data_samples or any(PRIOR_KEY not in s for s in data_samples):
             raise ValueError(f'MIRelationNet needs data samples with {PRIOR_KEY} '
-                             '(is LoadPriorMap in the pipeline?)')
+                             '(is LoadPriorMap in the pipeline?) or a model.first_stage')
         priors, areas = [], []
         for sample in data_samples:
             prior = sample.get(PRIOR_KEY).data.to(dtype)
@@ -213,7 +271,7 @@ class MIRelationNet(BaseModel):
         return torch.stack(priors).to(device), torch.stack(areas).to(device)
 
     def loss(self, inputs: torch.Tensor, data_samples: Sequence[SalDataSample]) -> Dict:
-        priors, area = self.stack_priors(data_samples, inputs.shape[-2:], inputs.dtype)
+        priors, area = self.priors(inputs, data_samples)
         return self.loss_from_tensors(inputs, priors.to(inputs.device), area.to(inputs.device))
 
     # ------------------------------------------------------------------ inference
@@ -252,10 +310,14 @@ class MIRelationNet(BaseModel):
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Sequence[SalDataSample]) -> List[SalDataSample]:
-        priors, _ = self.stack_priors(data_samples, inputs.shape[-2:], inputs.dtype)
+        from_model = self.first_stage is not None and all(
+            PRIOR_KEY not in s for s in data_samples)
+        priors, _ = self.priors(inputs, data_samples)
         for i, sample in enumerate(data_samples):
-            h, w = sample.metainfo.get('img_shape', inputs.shape[-2:])
+            h, w = sample.metainfo.get('img_shape', inputs.shape[-2:])[:2]
             prior = priors[i:i + 1, :, :h, :w].to(inputs.device)
+            if from_model:
+                sample.set_field(PixelData(data=prior[0].cpu()), PRIOR_KEY)
             out, has = self.promote_tensors(inputs[i:i + 1, :, :h, :w], prior)
             ori_shape = tuple(sample.metainfo.get('ori_shape', (h, w)))[:2]
             sample.pred_sal_map = PixelData(data=self._resize(out, ori_shape)[0].clamp(0, 1))
