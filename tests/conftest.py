@@ -42,6 +42,7 @@ SLOW_TESTS = {
                                     'test_centre_prior_maps_match_mask_names_and_sizes'},
     'tools/test_arn_split.py': {'test_too_few_images_is_a_one_line_error'},
     'models/test_u2net.py': {'test_forward_equals_onnxruntime_on_real_photos'},
+    'configs/test_metafiles.py': {'test_recipe_reads_the_layout_the_converters_write'},
 }
 
 
