@@ -48,6 +48,7 @@ SLOW_TESTS = {
         'test_folder_of_photos_gives_maps_and_cutouts_resumes_and_reports_a_corrupt_file',
         'test_video_gives_a_map_video_and_rgba_frames',
         'test_alpha_matting_bgcolor_and_only_mask'},
+    'configs/test_metafiles.py': {'test_recipe_reads_the_layout_the_converters_write'},
 }
 
 

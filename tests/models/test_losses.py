@@ -130,3 +130,28 @@ def test_padding_changes_nothing(loss):
 def test_empty_loss_list_is_refused():
     with pytest.raises(ValueError, match='losses is empty'):
         DeepSupervisionLoss(losses=[])
+
+
+def test_edge_weights_equal_the_square_average_pool():
+    import torch.nn.functional as F
+
+    from salbox.models.losses.pixel_losses import edge_weights
+    torch.manual_seed(0)
+    target = (torch.rand(2, 1, 37, 45) > 0.5).float()
+    square = 1 + 5 * (F.avg_pool2d(target, 31, stride=1, padding=15) - target).abs()
+    assert torch.allclose(edge_weights(target), square, atol=1e-5)
+
+
+def test_edge_weights_are_reused_across_outputs_and_recomputed_for_a_new_or_changed_mask():
+    from salbox.models.losses.pixel_losses import WeightedBCELoss
+    loss = WeightedBCELoss()
+    target = (torch.rand(2, 1, 16, 16) > 0.5).float()
+    first = loss.weights(target, None)
+    assert loss.weights(target, None) is first               # the next output, same mask
+    assert loss.weights(target.clone(), None) is not first   # a new batch
+    target_again = loss._cached_weights[0]
+    target_again[:, :, :8] = 1 - target_again[:, :, :8]     # changed in place
+    changed = loss.weights(target_again, None)
+    assert changed is not first
+    valid = torch.ones_like(target_again)
+    assert loss.weights(target_again, valid) is not changed  # another valid mask

@@ -64,6 +64,9 @@ class DeepSupervisionLoss(nn.Module):
                 raise ValueError(f'output {i} has shape {tuple(logit.shape)}, the mask '
                                  f'{tuple(target.shape)}')
             weight = 1.0 if self.weights is None else self.weights[i]
+            # Under autocast (AutocastOptimWrapper) the logits arrive in bfloat16/float16: the
+            # losses' sums over a map need float32.
+            logit = logit.float()
             loss = sum(pixel_loss(logit, target, valid_mask) for pixel_loss in self.losses)
             losses[f'{self.loss_name}_{i}'] = loss * weight * self.loss_weight
         return losses

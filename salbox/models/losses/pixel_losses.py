@@ -69,7 +69,13 @@ class IoULoss(PixelLoss):
 def edge_weights(target: torch.Tensor, kernel_size: int = 31, scale: float = 5.0) -> torch.Tensor:
     """F3Net's pixel weights 1 + scale |avg_pool(g) - g| (31 x 31 window, zero padding counted,
     as ``F.avg_pool2d``'s default in the official code)."""
-    pooled = F.avg_pool2d(target, kernel_size, stride=1, padding=kernel_size // 2)
+    # The square window as two 1-D passes (k x 1, then 1 x k): the same sums and the same
+    # k * k divisor as F.avg_pool2d(target, k, 1, k // 2) (zero padding counted in both), up to
+    # float rounding, at 2k instead of k^2 operations per pixel (0.6 s -> 0.045 s for a batch of
+    # 8 at 320 x 320 on one CPU thread).
+    pad = kernel_size // 2
+    pooled = F.avg_pool2d(target, (kernel_size, 1), stride=1, padding=(pad, 0))
+    pooled = F.avg_pool2d(pooled, (1, kernel_size), stride=1, padding=(0, pad))
     return 1 + scale * (pooled - target).abs()
 
 
@@ -82,7 +88,16 @@ class EdgeWeightedLoss(PixelLoss):
         self.edge_scale = edge_scale
 
     def weights(self, target, valid_mask):
-        return _masked(edge_weights(target, self.kernel_size, self.edge_scale), valid_mask)
+        # Deep supervision scores every output against the same mask: the weights are computed
+        # once per (target, valid_mask) pair and reused for the other outputs.
+        mask_version = None if valid_mask is None else valid_mask._version
+        cached = getattr(self, '_cached_weights', None)
+        if (cached is not None and cached[0] is target and cached[1] == target._version
+                and cached[2] is valid_mask and cached[3] == mask_version):
+            return cached[4]
+        weights = _masked(edge_weights(target, self.kernel_size, self.edge_scale), valid_mask)
+        self._cached_weights = (target, target._version, valid_mask, mask_version, weights)
+        return weights
 
 
 @MODELS.register_module()
