@@ -110,6 +110,7 @@ AUDIT = {
     'Config.fromfile': {'salbox/apis/runner_utils.py', 'salbox/apis/inference.py',
                         'benchmarks/bench_arn.py', 'benchmarks/bench_gpu.py',
                         'benchmarks/bench_r3net.py', 'benchmarks/bench_r3net_lite.py',
+                        'benchmarks/bench_cpu_training.py', 'benchmarks/peers_u2net.py',
                         'salbox/models/promoters/first_stage.py'},
     # ^ the user's own config file, or the repository's (first_stage.py: the file a config's
     # model.first_stage.config names; build_promoter drops first_stage from a checkpoint's
