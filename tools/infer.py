@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from salbox.apis import inference_model, init_model  # noqa: E402
+from salbox.apis.batch_inference import failure_reason  # noqa: E402
 from salbox.apis.runner_utils import (check_device, check_writable_dir,  # noqa: E402
                                       run_friendly)
 from salbox.structures import original_image  # noqa: E402
@@ -124,16 +125,6 @@ def already_done(args, rel):
     return all(png_is_complete(osp.join(args.out_dir, kind, rel)) for kind in outputs)
 
 
-def _reason(path: str, err: BaseException) -> str:
-    """One line for a failed image, naming it once."""
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-    if isinstance(err, OSError) and err.strerror:
-        text = f'{err.strerror}: {err.filename}' if err.filename else err.strerror
-    if not isinstance(err, (SalboxError, OSError)):
-        text = f'{type(err).__name__}: {text}'
-    return text if path in text else f'{path}: {text}'
-
-
 def process(model, args, path: str, rel: str) -> None:
     """Predict one image and write its map (and cut-out); raises on any failure."""
     sample = inference_model(model, path)
@@ -191,7 +182,7 @@ def main(argv=None):
         except Exception as err:  # one bad image never stops the run: listed at the end
             if debug:
                 raise
-            failures.append((path, _reason(path, err)))
+            failures.append((path, failure_reason(path, err)))
     print(f'{written + kept} of {len(images)} images have their outputs in {out} '
           f'({written} written now, {kept} already there)')
     if failures:

@@ -45,7 +45,7 @@ def default_batch_size(device: str) -> int:
 
 
 def failure_reason(path: str, err: BaseException) -> str:
-    """One line for a failed image, naming it once (as ``tools/infer.py``)."""
+    """One line for a failed image, naming it once (``salbox infer`` and ``tools/infer.py``)."""
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if isinstance(err, OSError) and err.strerror:
         text = f'{err.strerror}: {err.filename}' if err.filename else err.strerror
