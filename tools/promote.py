@@ -7,21 +7,22 @@ Writes ``OUT_DIR/<stem>.png`` for every image that has a prior map ``MAP_DIR/<st
 Without ``--checkpoint`` the promoter is first fitted, label-free, on these same images and
 priors (the paper's protocol: Chen et al., AAAI 2020, Sec. 5.3 trains on the DUTS-TE images'
 PiCANet priors without their ground truth) and saved to ``--save-checkpoint`` (default
-``OUT_DIR/promoter.pth``). ``--online`` instead fits a fresh relation head to every image
-(Sec. 5.4: 10 iterations at lr 0.2). No ground-truth file is ever opened.
+``OUT_DIR/promoter.pth``). The fit is mmengine's Runner, as ``tools/train.py`` runs it, on the
+config's ``train_pipeline``, ``optim_wrapper``, ``param_scheduler``, ``train_cfg`` and
+``randomness`` with the training set replaced by these folders
+(``salbox/apis/promoter_fit.py``); its logs and checkpoints go to ``--work-dir`` (default
+``OUT_DIR/promoter_fit``), and ``--resume`` continues an interrupted fit there. ``--online``
+instead fits a fresh relation head to every image (Sec. 5.4; the config's ``online_cfg``:
+10 iterations at lr 0.2). No ground-truth file is ever opened.
 
 Every image and prior is checked before any work: missing priors, priors of another size and
 unreadable files are listed by name, and the run stops (exit code 2) unless ``--skip-missing``
 (promote the complete pairs) or ``--resize-priors`` (resize priors to their image, as the
 official loader does) is given. Maps without any pixel >= theta_fg keep their prior; they are
 counted and named in a warning at the end.
-
-CONFIG is a ``configs/mi_promoter/*.py`` file: its ``model`` (an ``MIRelationNet``) and its
-``promote_cfg`` (fitting schedule: ``fit_iters``, ``lr``, ``backbone_lr_mult``, ``momentum``,
-``weight_decay``, ``online_iters``, ``online_lr``, ``seed``; augmentation of the fit:
-``crop_min_scale``, ``flip``).
 """
 import argparse
+import inspect
 import os.path as osp
 import sys
 import time
@@ -30,22 +31,23 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
+from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import set_random_seed  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from salbox.apis.runner_utils import (check_device, check_writable_dir, load_config,  # noqa
-                                      run_friendly)
+from salbox.apis.promoter_fit import label_free_fit_config  # noqa: E402
+from salbox.apis.runner_utils import (build_runner, check_device,  # noqa: E402
+                                      check_pretrained_weights, check_writable_dir,
+                                      find_resume_checkpoint, load_config, run_friendly)
 from salbox.datasets.prior_dataset import pair_images_and_priors, read_pair  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
-from salbox.models.promoters import (build_promoter, fit_label_free, inference_copy,  # noqa
-                                     load_promoter, promote_online, save_promoter)
-from salbox.models.promoters.fitting import PRECISIONS, usable  # noqa: E402
+from salbox.models.promoters import (build_promoter, inference_copy, load_promoter,  # noqa
+                                     promote_online, save_promoter)
+from salbox.models.promoters.fitting import PRECISIONS  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
 
-DEFAULT_PROMOTE_CFG = dict(fit_iters=1000, lr=5e-3, backbone_lr_mult=0.1, momentum=0.9,
-                           weight_decay=5e-3, online_iters=10, online_lr=0.2, seed=0,
-                           crop_min_scale=1.0, flip=False)
 MAX_LISTED = 20
+ONLINE_KEYS = ('iters', 'lr', 'momentum')
 
 
 def parse_args(argv=None):
@@ -62,6 +64,11 @@ def parse_args(argv=None):
                         help='fit a fresh relation head to each image instead (paper Sec. 5.4)')
     parser.add_argument('--save-checkpoint', help='where the fitted promoter goes '
                         '(default: OUT/promoter.pth)')
+    parser.add_argument('--work-dir', help='the fit\'s logs and checkpoints '
+                        '(default: OUT/promoter_fit)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue an interrupted fit from the latest checkpoint of '
+                             '--work-dir')
     parser.add_argument('--stems', help='text file of the stems to use (default: all images)')
     parser.add_argument('--prior-suffix', default='.png')
     parser.add_argument('--skip-missing', action='store_true',
@@ -111,69 +118,80 @@ def collect_pairs(args):
     return pairs
 
 
+def online_settings(cfg) -> dict:
+    """The config's ``online_cfg`` (``iters``, ``lr``, ``momentum``; defaults: those of
+    :func:`promote_online`, the paper's Sec. 5.4 values) and the seed (``randomness.seed``)."""
+    online = dict(cfg.get('online_cfg') or {})
+    unknown = sorted(set(online) - set(ONLINE_KEYS))
+    if unknown:
+        raise SalboxError(f'{cfg.filename}: online_cfg has unknown keys {unknown}; '
+                          f'it takes {list(ONLINE_KEYS)}')
+    defaults = inspect.signature(promote_online).parameters
+    settings = {k: online.get(k, defaults[k].default) for k in ONLINE_KEYS}
+    settings['seed'] = int((cfg.get('randomness') or {}).get('seed') or 0)
+    return settings
+
+
+def fit(cfg, args, model_cfg: dict):
+    """Fit the promoter label-free with mmengine's Runner and save it (a plain checkpoint that
+    ``--checkpoint`` and ``MIPromoter`` load)."""
+    fit_cfg = label_free_fit_config(
+        cfg, args.images, args.priors, stems_file=args.stems, prior_suffix=args.prior_suffix,
+        resize_priors=args.resize_priors, skip_missing=args.skip_missing,
+        max_iters=args.fit_iters)
+    fit_cfg.work_dir = args.work_dir or osp.join(args.out, 'promoter_fit')
+    if args.resume:
+        fit_cfg.resume = True
+        fit_cfg.load_from = find_resume_checkpoint(fit_cfg.work_dir)
+    else:
+        check_pretrained_weights(fit_cfg)
+    iters = fit_cfg.train_cfg.max_iters
+    print(f'fitting the promoter label-free: {iters} iterations (logs and checkpoints: '
+          f'{fit_cfg.work_dir})')
+    start = time.time()
+    runner = build_runner(fit_cfg)
+    runner.train()
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    ckpt = args.save_checkpoint or osp.join(args.out, 'promoter.pth')
+    save_promoter(model, ckpt, model_cfg,
+                  meta=dict(fit_iters=iters, fit_seconds=round(time.time() - start, 1),
+                            images=args.images, priors=args.priors))
+    print(f'fitted in {time.time() - start:.0f} s; checkpoint: {ckpt}')
+    return model
+
+
 def main(argv=None):
     args = parse_args(argv)
-    for name in ('images', 'priors', 'out', 'checkpoint', 'save_checkpoint', 'stems'):
+    for name in ('images', 'priors', 'out', 'checkpoint', 'save_checkpoint', 'stems',
+                 'work_dir'):
         if getattr(args, name):
             setattr(args, name, osp.expanduser(getattr(args, name)))
     check_device(args.device)
     cfg = load_config(args.config, args.cfg_options)
-    promote_cfg = dict(DEFAULT_PROMOTE_CFG, **cfg.get('promote_cfg', {}))
+    online = online_settings(cfg)
     pairs = collect_pairs(args)
     check_writable_dir(args.out, '--out')
-
-    def get_pair(i):
-        _, img_path, prior_path = pairs[i]
-        return read_pair(img_path, prior_path, resize_prior=args.resize_priors)
-
     model_cfg = cfg.model.to_dict() if hasattr(cfg.model, 'to_dict') else dict(cfg.model)
-    # Seed before anything random is built: the relation head's initial weights come from
-    # torch's generator, so a fit is reproducible only if the model is built after this.
-    set_random_seed(int(promote_cfg['seed']))
+    model_cfg.pop('first_stage', None)  # the priors are given
+
     if args.checkpoint:
         model = load_promoter(args.checkpoint, None)
-    else:
+    elif args.online:
+        # Seed before the model is built: its initial weights come from torch's generator.
+        set_random_seed(online['seed'])
         model = build_promoter(model_cfg, init_weights=True)
-    model = model.to(args.device)
-
-    if not args.checkpoint and not args.online:
-        iters = args.fit_iters if args.fit_iters is not None else int(promote_cfg['fit_iters'])
-        indices = [i for i in range(len(pairs)) if usable(get_pair(i)[1], model)]
-        print(f'fitting the promoter label-free: {iters} iterations on {len(indices)} of '
-              f'{len(pairs)} images (the others lack a pixel >= theta_fg or <= theta_abg)')
-        start = time.time()
-        bar = tqdm(total=iters, desc='fit', unit='it')
-
-        def progress(step, loss):
-            bar.update(1)
-            if step % 10 == 0:
-                bar.set_postfix(loss=f'{loss:.4f}')
-        fit_label_free(model, get_pair, indices, iters, lr=promote_cfg['lr'],
-                       backbone_lr_mult=promote_cfg['backbone_lr_mult'],
-                       momentum=promote_cfg['momentum'],
-                       weight_decay=promote_cfg['weight_decay'], seed=promote_cfg['seed'],
-                       progress=progress, crop_min_scale=float(promote_cfg['crop_min_scale']),
-                       flip=bool(promote_cfg['flip']))
-        bar.close()
-        ckpt = args.save_checkpoint or osp.join(args.out, 'promoter.pth')
-        save_promoter(model, ckpt, model_cfg,
-                      meta=dict(fit_iters=iters, fit_seconds=round(time.time() - start, 1),
-                                images=args.images, priors=args.priors))
-        print(f'fitted in {time.time() - start:.0f} s; checkpoint: {ckpt}')
-
-    model.eval()
+    else:
+        model = fit(cfg, args, model_cfg)
+    model = model.to(args.device).eval()
     if not args.online:  # BN folded (running statistics); optionally bfloat16
         fast_model = inference_copy(model, args.precision)
     no_anchor = []
     for i in tqdm(range(len(pairs)), desc='promote', unit='img'):
-        stem = pairs[i][0]
-        image, prior = get_pair(i)
+        stem, img_path, prior_path = pairs[i]
+        image, prior = read_pair(img_path, prior_path, resize_prior=args.resize_priors)
         if args.online:
             with torch.enable_grad():
-                out, has_anchor = promote_online(model, image, prior,
-                                                 int(promote_cfg['online_iters']),
-                                                 float(promote_cfg['online_lr']),
-                                                 seed=int(promote_cfg['seed']))
+                out, has_anchor = promote_online(model, image, prior, **online)
         else:
             out, has_anchor = fast_model.promote(image, prior)
         if not has_anchor:

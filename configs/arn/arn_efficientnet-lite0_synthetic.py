@@ -26,4 +26,5 @@ model = dict(
         channels=lite0_channels[:4]),  # stage widths = side-output widths, as for VGG16
     head=dict(in_channels=(320, 112, 40, 24, 16)),  # coarse to fine
 )
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
+optim_wrapper = dict(constructor='SalOptimWrapperConstructor',
+                     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))

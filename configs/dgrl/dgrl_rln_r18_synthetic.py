@@ -55,6 +55,7 @@ tta_pipeline = [
 max_iters = 300
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SalOptimWrapperConstructor',  # one log line per parameter group
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     # The official head multipliers (weights 10x, biases 20x without decay).
     paramwise_cfg=dict(custom_keys={

@@ -72,6 +72,7 @@ val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 rln_pixels = rln_size[0] * rln_size[1]
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SalOptimWrapperConstructor',  # one log line per parameter group
     optimizer=dict(type='SGD', lr=1e-10 * rln_pixels, momentum=0.99,
                    weight_decay=5e-4 / rln_pixels),
     paramwise_cfg=dict(custom_keys={

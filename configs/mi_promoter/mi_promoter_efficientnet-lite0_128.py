@@ -9,5 +9,9 @@
 #   python tools/promote.py configs/mi_promoter/mi_promoter_efficientnet-lite0_128.py \
 #       --images IMAGES --priors MAPS --out OUT
 _base_ = ['./mi_promoter_efficientnet-lite0_224.py']
+max_iters = 2000
 model = dict(input_size=(128, 128))
-promote_cfg = dict(fit_iters=2000)
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=500)

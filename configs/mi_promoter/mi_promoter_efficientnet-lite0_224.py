@@ -10,6 +10,7 @@
 #   instead of 20k, BatchNorm with each image's statistics at inference (a short fit has no
 #   settled running statistics).
 _base_ = ['./mi_promoter_mobilenetv2_duts-te_picanet.py']
+max_iters = 250
 model = dict(
     data_preprocessor=dict(
         type='SalDataPreProcessor', mean=[127.0] * 3, std=[128.0] * 3, bgr_to_rgb=True),
@@ -22,4 +23,7 @@ model = dict(
     input_size=(224, 224),
     test_bn_stats='image',
 )
-promote_cfg = dict(fit_iters=250)
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)

@@ -7,7 +7,8 @@
 # Validation: ECSSD images with SRM priors, scored against the ECSSD masks (evaluation only).
 #
 # Train:   python tools/train.py configs/mi_promoter/mi_promoter_mobilenetv2_duts-te_picanet.py
-# Or fit + promote a folder in one go (no runner):
+# Or fit on any folders of images and priors + promote them in one go (the same Runner
+# training, on this config's pipeline and schedule):
 #          python tools/promote.py configs/mi_promoter/mi_promoter_mobilenetv2_duts-te_picanet.py \
 #              --images data/DUTS-TE/images --priors data/priors/PiCANet/DUTS-TE --out out/
 # ImageNet weights: torchvision's mobilenet_v2-b0353104.pth (names load as they are).
@@ -35,9 +36,8 @@ model = dict(
     input_size=None,  # native resolution (the code); (256, 256) = the paper's speed setting
     test_bn_stats='running',
 )
-# tools/promote.py's schedule (same optimiser as optim_wrapper below).
-promote_cfg = dict(fit_iters=max_iters, lr=5e-3, backbone_lr_mult=0.1, momentum=0.9,
-                   weight_decay=5e-3, online_iters=10, online_lr=0.2, seed=0)
+# tools/promote.py --online: a fresh relation head fitted to each image (Sec. 5.4).
+online_cfg = dict(iters=10, lr=0.2, momentum=0.9)
 
 train_pipeline = [
     dict(type='LoadSalImageFromFile'),
@@ -89,6 +89,7 @@ test_evaluator = val_evaluator
 
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SalOptimWrapperConstructor',  # one log line per parameter group
     optimizer=dict(type='SGD', lr=5e-3, momentum=0.9, weight_decay=5e-3),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
 param_scheduler = [

@@ -25,7 +25,6 @@ model = dict(
     backbone=dict(_delete_=True, type='MobileNetV2', out_indices=(0, 3)),
     test_bn_stats='image',
     first_stage=weak_detector)
-promote_cfg = dict(fit_iters=max_iters, lr=1e-2, backbone_lr_mult=1.0)
 train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,

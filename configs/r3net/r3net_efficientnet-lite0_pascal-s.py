@@ -63,6 +63,7 @@ val_evaluator = test_evaluator
 # AdamW 3e-4 with the ImageNet backbone at 0.3x, poly decay (power 0.9, R3Net's schedule shape).
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SalOptimWrapperConstructor',  # one log line per parameter group
     optimizer=dict(type='AdamW', lr=3e-4, weight_decay=0.01),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.3)}),
 )

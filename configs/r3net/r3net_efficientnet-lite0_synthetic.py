@@ -19,6 +19,7 @@ model = dict(
 max_iters = 200
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SalOptimWrapperConstructor',  # one log line per parameter group
     optimizer=dict(type='AdamW', lr=3e-4, weight_decay=0.01),
     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.3)}),
 )

@@ -27,6 +27,7 @@ model = dict(
 max_iters = 400
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SalOptimWrapperConstructor',  # one log line per parameter group
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)}),
 )

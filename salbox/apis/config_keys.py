@@ -34,7 +34,7 @@ RUNNER_KEYS = frozenset({
 })
 # Read by salbox's tools and rules (TTA, MI promoter, config checks).
 SALBOX_KEYS = frozenset({
-    'tta_model', 'tta_pipeline', 'promote_cfg', 'weak_detector', 'promoter_checkpoint',
+    'tta_model', 'tta_pipeline', 'online_cfg', 'weak_detector', 'promoter_checkpoint',
     'validation_watches_test_set', 'inference_max_pixels',
 })
 # Variables salbox's own configs define and reuse (configs/, projects/*/configs/).

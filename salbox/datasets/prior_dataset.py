@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 from mmengine.structures import PixelData
 
 from salbox.registry import DATASETS, TRANSFORMS
@@ -29,10 +30,10 @@ from salbox.utils.image_io import IMAGE_SUFFIXES as IMG_SUFFIXES
 from salbox.utils.image_io import image_size_oriented, image_size_raw
 from salbox.utils.pairing import files_by_stem, pair_by_stem
 from .transforms.formatting import PackSalInputs
+from .transforms.geometric import PRIOR_KEY
 from .transforms.loading import (_COLOR, _UNCHANGED, mask_to_float,  # noqa: F401
                                  read_image_file)
 
-PRIOR_KEY = 'prior_sal_map'
 PRIOR_META_KEYS = ('img_path', 'prior_path', 'gt_path', 'dataset_name', 'ori_shape',
                    'img_shape')
 
@@ -179,6 +180,11 @@ class PriorMapDataset(BaseDataset):
             never load ground truth.
         on_missing: ``'error'`` (default) lists every image without a prior (or of another size)
             by name and stops; ``'warn'`` lists them and keeps the complete pairs.
+        filter_cfg: ``dict(theta_fg=0.9, theta_abg=0.3)`` keeps only the pairs whose prior has
+            an anchor pixel (>= theta_fg) and a negative pixel (<= theta_abg), the official
+            training-data filter (LDPS ``lib/dataset/saliency_dataset.py``,
+            ``SaliencyDataset._prior_check``); pairs without either teach nothing. None
+            (default) keeps every pair. Prior files only (not with ``priors_from_model``).
         dataset_name: for logs. **kwargs: ``mmengine.dataset.BaseDataset`` arguments.
     """
 
@@ -248,6 +254,32 @@ class PriorMapDataset(BaseDataset):
             warnings.warn(message + '; only the complete pairs are used', stacklevel=2)
         return self._add_gt([dict(img_path=img, prior_path=prior, dataset_name=self.dataset_name)
                              for _, img, prior in pairs], [stem for stem, _, _ in pairs])
+
+    def filter_data(self) -> List[dict]:
+        """Apply ``filter_cfg`` (see the class doc); logs how many pairs were dropped."""
+        if not self.filter_cfg:
+            return self.data_list
+        unknown = set(self.filter_cfg) - {'theta_fg', 'theta_abg'}
+        if unknown or self.priors_from_model:
+            raise ValueError(f'PriorMapDataset: filter_cfg takes theta_fg and theta_abg on prior '
+                             f'files only, got {dict(self.filter_cfg)}'
+                             + (' with priors_from_model=True' if self.priors_from_model else ''))
+        theta_fg = float(self.filter_cfg.get('theta_fg', 0.9))
+        theta_abg = float(self.filter_cfg.get('theta_abg', 0.3))
+        kept = []
+        for info in self.data_list:
+            prior = read_prior(info['prior_path'])
+            if prior.max() >= theta_fg and prior.min() <= theta_abg:
+                kept.append(info)
+        if not kept:
+            raise DataError(f'{self.dataset_name}: no prior has both a pixel >= theta_fg='
+                            f'{theta_fg} and a pixel <= theta_abg={theta_abg}; nothing to learn '
+                            'from')
+        if len(kept) < len(self.data_list):
+            print_log(f'{self.dataset_name}: {len(kept)} of {len(self.data_list)} pairs kept '
+                      f'(the others\' priors lack a pixel >= {theta_fg} or <= {theta_abg})',
+                      logger='current')
+        return kept
 
     def _add_gt(self, data_list: List[dict], stems: Sequence[str]) -> List[dict]:
         """Masks for evaluation sets only (``gt_dir`` needs ``test_mode``, see ``__init__``)."""

@@ -20,13 +20,28 @@ from salbox.datasets.synthetic import render_sample
 from salbox.models.promoters import (MIPromoter, build_promoter, confidence_merge,
                                      foreground_anchor, minmax_normalise, pair_targets,
                                      promote_online, save_promoter)
-from salbox.models.promoters.fitting import random_crop_flip
 from salbox.registry import MODELS
 from salbox.structures import SalDataSample
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SMALL = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2', out_indices=(0, 3)),
              test_bn_stats='image')
+
+
+BASE = osp.join(REPO, 'configs/mi_promoter/mi_promoter_mobilenetv2_duts-te_picanet.py')
+
+
+def write_config(path, extra=''):
+    """A small promoter config on the paper recipe's base: its schedule, pipeline and data
+    loader, with SMALL's network, lr 1e-2 for every part, no worker processes."""
+    path.write_text(f'_base_ = [{BASE!r}]\n'
+                    f'model = dict(_delete_=True, **{SMALL!r})\n'
+                    'optim_wrapper = dict(optimizer=dict(lr=1e-2), paramwise_cfg=dict('
+                    'custom_keys={"backbone": dict(lr_mult=1.0)}))\n'
+                    'train_dataloader = dict(num_workers=0, persistent_workers=False)\n'
+                    'randomness = dict(seed=0)\n'
+                    'default_hooks = dict(logger=dict(interval=10))\n' + extra)
+    return path
 
 
 def load_tool():
@@ -119,14 +134,14 @@ def test_label_free_fit_improves_corrupted_priors_without_reading_masks(tmp_path
         opened.append(str(path))
         return real_read(path, *args, **kwargs)
     monkeypatch.setattr(prior_dataset, 'read_image_file', spy)
-    config = tmp_path / 'promoter.py'
-    config.write_text(f'model = {SMALL!r}\n'
-                      'promote_cfg = dict(lr=1e-2, backbone_lr_mult=1.0, seed=0)\n')
+    config = write_config(tmp_path / 'promoter.py')
     out = tmp_path / 'out'
     load_tool().main([str(config), '--images', str(tmp_path / 'images'), '--priors',
                       str(tmp_path / 'priors'), '--out', str(out), '--fit-iters', '40'])
     assert opened and not any('masks' in p for p in opened)
     assert osp.isfile(out / 'promoter.pth')
+    # The fit was the Runner's: its log and final checkpoint are in the work dir.
+    assert osp.isfile(out / 'promoter_fit' / 'iter_40.pth')
     mae, max_f = scores(out, masks)
     assert mae < prior_mae - 0.01, (prior_mae, mae)
     assert max_f > prior_f + 0.02, (prior_f, max_f)
@@ -242,8 +257,7 @@ def test_tool_lists_missing_and_mismatched_priors(tmp_path, promoter_ckpt, capsy
     write_set(tmp_path, num=4, size=32)
     (tmp_path / 'priors' / '001.png').unlink()
     cv2.imwrite(str(tmp_path / 'priors' / '002.png'), np.zeros((20, 32), np.uint8))
-    config = tmp_path / 'promoter.py'
-    config.write_text(f'model = {SMALL!r}\n')
+    config = write_config(tmp_path / 'promoter.py')
     args = [str(config), '--images', str(tmp_path / 'images'), '--priors',
             str(tmp_path / 'priors'), '--out', str(tmp_path / 'out'),
             '--checkpoint', promoter_ckpt]
@@ -328,42 +342,102 @@ def test_promoter_configs_build(name):
         assert MODELS.build(cfg.model).first_stage is not None
 
 
-def test_tool_cfg_options_reach_the_fitted_model(tmp_path, monkeypatch):
-    write_set(tmp_path, num=3, size=32)
-    config = tmp_path / 'promoter.py'
-    config.write_text(f'model = {SMALL!r}\n')
-    import salbox.models.promoters.fitting as fitting
-    augmented = []
-    real_augment = fitting.random_crop_flip
+def test_tool_fit_runs_the_configs_pipeline_schedule_and_options(tmp_path, monkeypatch):
+    """tools/promote.py's fit is the config's Runner training: --cfg-options reach the model,
+    the crop config's augmentation runs on image and prior alike, --fit-iters stretches the
+    poly schedule, and the official prior filter drops priors without an anchor."""
+    from salbox.datasets.transforms import geometric
+    write_set(tmp_path, num=4, size=32)
+    cv2.imwrite(str(tmp_path / 'priors' / '003.png'), np.full((32, 32), 100, np.uint8))
+    crop = ('train_pipeline = [dict(type="LoadSalImageFromFile"), dict(type="LoadPriorMap"), '
+            'dict(type="RandomRelativeCrop", min_scale=0.6), dict(type="RandomFlip", '
+            'prob=0.5), dict(type="PackPriorInputs")]\n'
+            'train_dataloader = dict(num_workers=0, persistent_workers=False, '
+            'dataset=dict(pipeline=train_pipeline))\n')
+    config = write_config(tmp_path / 'promoter.py', crop)
+    cropped = []
+    real_crop = geometric._crop_all
 
-    def spy(image, prior, rng, min_scale=1.0, flip=False):
-        augmented.append((min_scale, flip))
-        return real_augment(image, prior, rng, min_scale, flip)
-    monkeypatch.setattr(fitting, 'random_crop_flip', spy)
+    def spy(results, top, left, height, width):
+        assert results['prior_sal_map'].shape == results['img'].shape[:2]
+        real_crop(results, top, left, height, width)
+        cropped.append(results['prior_sal_map'].shape == results['img'].shape[:2] == (
+            height, width))
+    monkeypatch.setattr(geometric, '_crop_all', spy)
     load_tool().main([str(config), '--images', str(tmp_path / 'images'), '--priors',
                       str(tmp_path / 'priors'), '--out', str(tmp_path / 'out'),
-                      '--fit-iters', '2', '--cfg-options', 'model.input_size=(24,24)',
-                      'promote_cfg.crop_min_scale=0.6', 'promote_cfg.flip=True'])
-    assert augmented == [(0.6, True)] * 2
+                      '--fit-iters', '3', '--cfg-options', 'model.input_size=(24,24)'])
+    assert cropped and all(cropped)
     ckpt = torch.load(str(tmp_path / 'out' / 'promoter.pth'), weights_only=True)
     assert tuple(ckpt['meta']['promoter_cfg']['input_size']) == (24, 24)
+    assert ckpt['meta']['fit_iters'] == 3
     assert sorted(p.name for p in (tmp_path / 'out').glob('*.png')) == [
-        '000.png', '001.png', '002.png']
+        '000.png', '001.png', '002.png', '003.png']
+    log = next((tmp_path / 'out' / 'promoter_fit').glob('*/*.log')).read_text()
+    assert '3 of 4 pairs kept' in log
+    runner_ckpt = torch.load(str(tmp_path / 'out' / 'promoter_fit' / 'iter_3.pth'),
+                             weights_only=False)
+    poly = runner_ckpt['param_schedulers'][0]
+    assert poly['end'] == 3 and poly['begin'] == 0
 
 
-def test_fit_augmentation_crops_and_flips_image_and_prior_alike():
-    import random
-    rows, cols = torch.meshgrid(torch.arange(60), torch.arange(80), indexing='ij')
-    image = torch.stack([rows, cols, rows * 0]).to(torch.uint8)
-    prior = ((rows * 80 + cols).float() / (60 * 80))[None]
-    same = random_crop_flip(image, prior, random.Random(0))
-    assert same[0] is image and same[1] is prior  # off by default: the official recipe
-    rng, flipped = random.Random(3), 0
+def test_fit_config_replaces_only_the_training_set(tmp_path):
+    from salbox.apis.promoter_fit import label_free_fit_config
+    from salbox.utils.errors import SalboxError
+    cfg = Config.fromfile(osp.join(REPO, 'configs/mi_promoter/'
+                                   'mi_promoter_efficientnet-lite0_128_crop.py'))
+    fit = label_free_fit_config(cfg, 'imgs', 'maps', resize_priors=True, max_iters=7)
+    dataset = fit.train_dataloader.dataset
+    assert dataset.data_prefix == dict(img_path='imgs', prior_path='maps')
+    assert dataset.filter_cfg == dict(theta_fg=0.9, theta_abg=0.3)
+    assert [t['type'] for t in dataset.pipeline] == [t['type'] for t in cfg.train_pipeline]
+    assert dataset.pipeline[1] == dict(type='LoadPriorMap', resize=True)
+    assert fit.optim_wrapper == cfg.optim_wrapper  # the schedule is the config's
+    assert fit.train_cfg.max_iters == 7 and fit.param_scheduler[0]['end'] == 7
+    assert fit.val_dataloader is None and fit.test_dataloader is None
+    assert 'save_best' not in fit.default_hooks.checkpoint
+    assert cfg.train_cfg.max_iters == 2000  # the config itself is untouched
+    (tmp_path / 'bare.py').write_text("model = dict(type='MIRelationNet')\n")
+    with pytest.raises(SalboxError, match='bare.py: no train_dataloader, optim_wrapper'):
+        label_free_fit_config(Config.fromfile(tmp_path / 'bare.py'), 'imgs', 'maps')
+
+
+def test_prior_filter_is_the_official_prior_check(tmp_path):
+    init_default_scope('salbox')
+    write_set(tmp_path, num=3, size=16)
+    cv2.imwrite(str(tmp_path / 'priors' / '000.png'), np.full((16, 16), 200, np.uint8))
+    flat = np.zeros((16, 16), np.uint8)
+    flat[:4, :4] = 255
+    cv2.imwrite(str(tmp_path / 'priors' / '001.png'), flat)
+    ds = PriorMapDataset(data_root=str(tmp_path),
+                         data_prefix=dict(img_path='images', prior_path='priors'),
+                         filter_cfg=dict(theta_fg=0.9, theta_abg=0.3))
+    # 000: no pixel >= 0.9; 001: an anchor and negatives; 002: a corrupted mask, both
+    assert [osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))] == [
+        '001.jpg', '002.jpg']
+    with pytest.raises(ValueError, match='theta_fg and theta_abg'):
+        PriorMapDataset(data_root=str(tmp_path), data_prefix=dict(img_path='images',
+                        prior_path='priors'), filter_cfg=dict(theta=0.9))
+
+
+def test_relative_crop_and_flip_move_image_and_prior_alike():
+    from salbox.datasets.transforms import RandomFlip, RandomRelativeCrop
+    rows, cols = np.meshgrid(np.arange(60), np.arange(80), indexing='ij')
+    image = np.stack([rows, cols, rows * 0], axis=-1).astype(np.uint8)
+    prior = ((rows * 80 + cols) / (60 * 80)).astype(np.float32)
+    same = RandomRelativeCrop(1.0)(dict(img=image, prior_sal_map=prior))
+    assert same['img'] is image and same['prior_sal_map'] is prior
+    np.random.seed(3)
+    crop, flip, flipped = RandomRelativeCrop(0.5), RandomFlip(0.5), 0
     for _ in range(40):
-        img, pri = random_crop_flip(image, prior, rng, min_scale=0.5, flip=True)
-        h, w = img.shape[-2:]
-        assert pri.shape[-2:] == (h, w) and 30 <= h <= 60 and 40 <= w <= 80
+        out = flip(crop(dict(img=image.copy(), prior_sal_map=prior.copy())))
+        img, pri = out['img'], out['prior_sal_map']
+        h, w = img.shape[:2]
+        assert pri.shape == (h, w) and 30 <= h <= 60 and 40 <= w <= 80
         # every pixel of the prior still sits under the image pixel it came from
-        torch.testing.assert_close(pri[0], (img[0].float() * 80 + img[1].float()) / (60 * 80))
-        flipped += int(img[1, 0, 0] > img[1, 0, -1])
+        np.testing.assert_allclose(pri, (img[..., 0] * 80.0 + img[..., 1]) / (60 * 80),
+                                   rtol=1e-6)
+        flipped += int(out['flip'])
     assert 5 < flipped < 35
+    with pytest.raises(ValueError, match='min_scale'):
+        RandomRelativeCrop(0.0)

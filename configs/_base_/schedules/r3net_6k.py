@@ -4,6 +4,7 @@
 # custom_keys (not bias_lr_mult, which skips norm-layer biases) matches the official split.
 optim_wrapper = dict(
     type='OptimWrapper',
+    constructor='SalOptimWrapperConstructor',  # one log line per parameter group
     optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys={'.bias': dict(lr_mult=2.0, decay_mult=0.0)}),
 )

@@ -1,4 +1,7 @@
-"""Joint geometric transforms: the same geometry is applied to ``img`` and ``gt_sal_map``.
+"""Joint geometric transforms: the same geometry is applied to ``img`` and to every map that
+is present: the mask ``gt_sal_map`` and the prior ``prior_sal_map`` (the MI promoter's training
+input). Masks use the transform's ``mask_interpolation``; priors, soft by nature, are always
+resized and rotated bilinearly.
 
 R3Net's training augmentation (``R3Net:joint_transforms.py``, used in ``train.py`` in this order):
 ``RandomCrop(300)`` (resize to 300x300 when a side is smaller), ``RandomHorizontallyFlip``,
@@ -14,6 +17,8 @@ from mmcv.transforms import BaseTransform
 from salbox.registry import TRANSFORMS
 
 MASK_KEY = 'gt_sal_map'
+PRIOR_KEY = 'prior_sal_map'
+MAP_KEYS = (MASK_KEY, PRIOR_KEY)
 
 # ``nearest`` for resizing is OpenCV's exact (pixel-centre) variant, which matches PIL's NEAREST.
 _RESIZE_INTERP = dict(nearest=cv2.INTER_NEAREST_EXACT, bilinear=cv2.INTER_LINEAR,
@@ -40,6 +45,22 @@ def _resize(arr: np.ndarray, width: int, height: int, interpolation: int) -> np.
     return cv2.resize(arr, (width, height), interpolation=interpolation)
 
 
+def _maps(results: dict, mask_interpolation: Optional[int] = None):
+    """(key, interpolation) of every map present: masks with ``mask_interpolation``, priors
+    bilinear."""
+    for key in MAP_KEYS:
+        if results.get(key) is not None:
+            yield key, (mask_interpolation if key == MASK_KEY else cv2.INTER_LINEAR)
+
+
+def _crop_all(results: dict, top: int, left: int, height: int, width: int) -> None:
+    """Crop the image and every map to the same window."""
+    for key in ('img', ) + tuple(k for k, _ in _maps(results)):
+        results[key] = np.ascontiguousarray(
+            results[key][top:top + height, left:left + width])
+    results['img_shape'] = results['img'].shape[:2]
+
+
 @TRANSFORMS.register_module()
 class RandomCropOrResize(BaseTransform):
     """R3Net's ``joint_transforms.RandomCrop(300)`` (padding 0).
@@ -63,22 +84,19 @@ class RandomCropOrResize(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         img = results['img']
-        mask = results.get(MASK_KEY)
         height, width = img.shape[:2]
         th, tw = self.size
         if (height, width) == (th, tw):
             return results
         if height < th or width < tw:
             results['img'] = _resize(img, tw, th, self.img_interpolation)
-            if mask is not None:
-                results[MASK_KEY] = _resize(mask, tw, th, self.mask_interpolation)
+            for key, interpolation in _maps(results, self.mask_interpolation):
+                results[key] = _resize(results[key], tw, th, interpolation)
+            results['img_shape'] = results['img'].shape[:2]
         else:
             top = np.random.randint(0, height - th + 1)
             left = np.random.randint(0, width - tw + 1)
-            results['img'] = np.ascontiguousarray(img[top:top + th, left:left + tw])
-            if mask is not None:
-                results[MASK_KEY] = np.ascontiguousarray(mask[top:top + th, left:left + tw])
-        results['img_shape'] = results['img'].shape[:2]
+            _crop_all(results, top, left, th, tw)
         return results
 
     def __repr__(self) -> str:
@@ -86,8 +104,43 @@ class RandomCropOrResize(BaseTransform):
 
 
 @TRANSFORMS.register_module()
+class RandomRelativeCrop(BaseTransform):
+    """A random crop whose sides are each a uniform fraction in [``min_scale``, 1] of the
+    image's, at a uniform position, applied alike to the image and every map.
+
+    Not in LDPS's official recipe (its flip is commented out and it has no crop). An option of
+    the MI promoter's label-free fit for priors that do not depend on the image, such as the
+    centre prior: without it the relation network can fit such a prior from position alone
+    (zero padding tells a CNN where the border is); cropping moves the prior's peak around the
+    frame, so only appearance can explain it (``configs/mi_promoter/README.md``).
+
+    Args:
+        min_scale (float): smallest side fraction, in (0, 1]. 1 leaves every sample as it is.
+    """
+
+    def __init__(self, min_scale: float = 0.5) -> None:
+        if not 0.0 < min_scale <= 1.0:
+            raise ValueError(f'RandomRelativeCrop: min_scale must be in (0, 1], got {min_scale}')
+        self.min_scale = float(min_scale)
+
+    def transform(self, results: dict) -> dict:
+        if self.min_scale == 1.0:
+            return results
+        height, width = results['img'].shape[:2]
+        crop_h = max(1, round(height * np.random.uniform(self.min_scale, 1.0)))
+        crop_w = max(1, round(width * np.random.uniform(self.min_scale, 1.0)))
+        top = np.random.randint(0, height - crop_h + 1)
+        left = np.random.randint(0, width - crop_w + 1)
+        _crop_all(results, top, left, crop_h, crop_w)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(min_scale={self.min_scale})'
+
+
+@TRANSFORMS.register_module()
 class RandomFlip(BaseTransform):
-    """Flip image and mask together with probability ``prob`` (R3Net's
+    """Flip image and maps together with probability ``prob`` (R3Net's
     ``RandomHorizontallyFlip``: horizontal, p=0.5). Sets ``flip`` and ``flip_direction``.
 
     Args:
@@ -115,9 +168,8 @@ class RandomFlip(BaseTransform):
             direction = self.directions[np.random.randint(len(self.directions))] \
                 if len(self.directions) > 1 else self.directions[0]
             axes = self._AXES[direction]
-            results['img'] = np.ascontiguousarray(np.flip(results['img'], axis=axes))
-            if results.get(MASK_KEY) is not None:
-                results[MASK_KEY] = np.ascontiguousarray(np.flip(results[MASK_KEY], axis=axes))
+            for key in ('img', ) + tuple(k for k, _ in _maps(results)):
+                results[key] = np.ascontiguousarray(np.flip(results[key], axis=axes))
         results['flip'] = bool(flip)
         results['flip_direction'] = direction
         return results
@@ -170,12 +222,10 @@ class RandomRotate(BaseTransform):
         results['img'] = cv2.warpAffine(img, matrix, (width, height), flags=self.img_interpolation,
                                         borderMode=cv2.BORDER_CONSTANT,
                                         borderValue=(self.pad_val, ) * min(channels, 4))
-        mask = results.get(MASK_KEY)
-        if mask is not None:
-            results[MASK_KEY] = cv2.warpAffine(mask, matrix, (width, height),
-                                               flags=self.mask_interpolation,
-                                               borderMode=cv2.BORDER_CONSTANT,
-                                               borderValue=self.mask_pad_val)
+        for key, interpolation in _maps(results, self.mask_interpolation):
+            results[key] = cv2.warpAffine(results[key], matrix, (width, height),
+                                          flags=interpolation, borderMode=cv2.BORDER_CONSTANT,
+                                          borderValue=self.mask_pad_val)
         results['rotate_angle'] = angle
         return results
 
@@ -231,8 +281,8 @@ class Resize(BaseTransform):
         height, width = img.shape[:2]
         new_w, new_h = self.target_size(height, width)
         results['img'] = _resize(img, new_w, new_h, self.img_interpolation)
-        if results.get(MASK_KEY) is not None:
-            results[MASK_KEY] = _resize(results[MASK_KEY], new_w, new_h, self.mask_interpolation)
+        for key, interpolation in _maps(results, self.mask_interpolation):
+            results[key] = _resize(results[key], new_w, new_h, interpolation)
         results['img_shape'] = (new_h, new_w)
         results['scale_factor'] = (new_w / width, new_h / height)
         results['keep_ratio'] = self.keep_ratio

@@ -1,5 +1,5 @@
 """The LDPS mutual-information promoter: a label-free relation model that promotes any
-detector's saliency maps (model, fitting loop and the ``MIPromoter`` post-processor)."""
+detector's saliency maps (model, online fit, checkpoints and the ``MIPromoter`` post-processor)."""
 from .mi_relation_net import MIRelationNet
 from .relation_modules import (FeatureTransformer, PairDiscriminator, RelationASPP,
                                fuse_taps, project_fused_taps)
@@ -11,9 +11,9 @@ __all__ = [
     'project_fused_taps',
     'confidence', 'confidence_merge', 'foreground_anchor', 'minmax_normalise', 'pair_targets'
 ]
-from .fitting import (build_promoter, fit_label_free, inference_copy,  # noqa: E402
-                      load_promoter, promote_online, save_promoter)
+from .fitting import (build_promoter, inference_copy, load_promoter,  # noqa: E402
+                      promote_online, save_promoter)
 from .mi_promoter import MIPromoter  # noqa: E402
 
-__all__ += ['build_promoter', 'fit_label_free', 'inference_copy', 'load_promoter',
-            'promote_online', 'save_promoter', 'MIPromoter']
+__all__ += ['build_promoter', 'inference_copy', 'load_promoter', 'promote_online',
+            'save_promoter', 'MIPromoter']

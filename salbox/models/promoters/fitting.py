@@ -1,10 +1,8 @@
-"""Label-free fitting of :class:`MIRelationNet` on (image, prior) pairs, and checkpoints.
+"""Building, online fitting, fast inference copies and checkpoints of :class:`MIRelationNet`.
 
-The recipe of Chen et al., AAAI 2020, Sec. 5.3 and the official ``MIOperator``
-(``ouc-ocean-group/LDPS`` at 81a609d, ``lib/operators/mi_operator.py``, ``lib/cfg.py``): SGD,
-momentum 0.9, weight decay 5e-3, learning rate 5e-4 for the backbone and 10x (5e-3) for the rest,
-polynomial decay (power 0.9) over the iterations, one image per iteration. No ground truth is
-ever involved: the only inputs are images and prior maps.
+The label-free fit (Chen et al., AAAI 2020, Sec. 5.3) is ordinary Runner training: the
+configs' ``optim_wrapper``/``param_scheduler``/``train_cfg`` hold the official ``MIOperator``
+recipe, and ``tools/promote.py`` runs it on a user's folders (``salbox/apis/promoter_fit.py``).
 
 The per-image online mode (Sec. 5.4, the comparison with DenseCRF: "we also initialize our model
 for each image ... learning rate and training iteration steps is set to 0.2 and 10") is
@@ -16,9 +14,8 @@ the final prediction (10 steps cannot estimate running statistics).
 """
 import copy
 import io
-import random
 import warnings
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmcv.cnn import fuse_conv_bn
@@ -32,8 +29,6 @@ from salbox.utils.safe_config import (UnsafeConfigError, check_registered_types,
 from salbox.utils.cpu_features import bf16_units
 from salbox.utils.errors import SalboxError
 from .mi_relation_net import MIRelationNet
-
-PairGetter = Callable[[int], Tuple[torch.Tensor, torch.Tensor]]
 
 # The LDPS model as the official code builds it (MobileNetV2 taps 0/3/13/17, ImageNet mean/std).
 DEFAULT_PROMOTER = dict(type='MIRelationNet', backbone=dict(type='MobileNetV2'))
@@ -50,90 +45,6 @@ def build_promoter(cfg: Optional[dict] = None, init_weights: bool = False) -> MI
     if init_weights and 'init_cfg' in repr(cfg):  # mmengine logs every weight otherwise
         model.init_weights()
     return model
-
-
-def build_optimizer(model: MIRelationNet, lr: float = 5e-3, backbone_lr_mult: float = 0.1,
-                    momentum: float = 0.9, weight_decay: float = 5e-3) -> torch.optim.SGD:
-    """Two groups as ``MIOperator``: backbone at ``lr * backbone_lr_mult``, the rest at ``lr``."""
-    backbone = [p for p in model.backbone.parameters() if p.requires_grad]
-    ids = {id(p) for p in model.backbone.parameters()}
-    rest = [p for p in model.parameters() if id(p) not in ids and p.requires_grad]
-    groups = [dict(params=rest, lr=lr)]
-    if backbone and backbone_lr_mult > 0:
-        groups.append(dict(params=backbone, lr=lr * backbone_lr_mult))
-    return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
-
-
-def poly_lambda(iters: int, power: float = 0.9) -> Callable[[int], float]:
-    """``(1 - step / iters) ** power`` (the official ``PolyLR``)."""
-    return lambda step: max(0.0, 1.0 - step / max(iters, 1)) ** power
-
-
-def usable(prior: torch.Tensor, model: MIRelationNet) -> bool:
-    """The official data filter (``SaliencyDataset._prior_check``): a prior is used for training
-    only if it has an anchor pixel (max >= theta_fg) and a negative pixel (min <= theta_abg)."""
-    return bool(prior.max() >= model.theta_fg) and bool(prior.min() <= model.theta_abg)
-
-
-def random_crop_flip(image: torch.Tensor, prior: torch.Tensor, rng: random.Random,
-                     min_scale: float = 1.0, flip: bool = False
-                     ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The same random crop (each side a uniform fraction in [``min_scale``, 1] of the image's,
-    at a uniform position) and horizontal flip (p = 0.5) of an image (C, H, W) and its prior.
-
-    Not in the official recipe (its flip is commented out and it has no crop). Chosen as an
-    option for priors that do not depend on the image, such as the centre prior: without it the
-    network can fit such a prior from position alone (zero padding tells a CNN where the border
-    is); cropping moves the prior's peak around the frame, so only appearance can explain it."""
-    if min_scale < 1.0:
-        height, width = image.shape[-2:]
-        crop_h = max(1, round(height * rng.uniform(min_scale, 1.0)))
-        crop_w = max(1, round(width * rng.uniform(min_scale, 1.0)))
-        top, left = rng.randint(0, height - crop_h), rng.randint(0, width - crop_w)
-        image = image[..., top:top + crop_h, left:left + crop_w]
-        prior = prior[..., top:top + crop_h, left:left + crop_w]
-    if flip and rng.random() < 0.5:
-        image, prior = image.flip(-1), prior.flip(-1)
-    return image, prior
-
-
-def fit_label_free(model: MIRelationNet, get_pair: PairGetter, indices: Sequence[int],
-                   iters: int, lr: float = 5e-3, backbone_lr_mult: float = 0.1,
-                   momentum: float = 0.9, weight_decay: float = 5e-3, seed: int = 0,
-                   progress: Optional[Callable[[int, float], None]] = None,
-                   crop_min_scale: float = 1.0, flip: bool = False) -> List[float]:
-    """Fit ``model`` for ``iters`` iterations of one (image, prior) pair each, drawn in a
-    seeded random order from ``indices``. ``get_pair(i)`` returns (uint8 RGB (3, H, W), prior
-    (1, H, W) in [0, 1]). ``crop_min_scale`` < 1 and ``flip`` augment every pair
-    (:func:`random_crop_flip`; off by default, as in the official code). Returns the loss of
-    every iteration; leaves the model in eval mode."""
-    if not indices:
-        raise SalboxError('no usable (image, prior) pair to fit the promoter on: every prior '
-                          f'lacks a pixel >= theta_fg={model.theta_fg} or <= '
-                          f'theta_abg={model.theta_abg}')
-    rng = random.Random(seed)
-    torch.manual_seed(seed)
-    optimizer = build_optimizer(model, lr, backbone_lr_mult, momentum, weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, poly_lambda(iters))
-    model.train()
-    order: List[int] = []
-    losses = []
-    for step in range(iters):
-        if not order:
-            order = list(indices)
-            rng.shuffle(order)
-        image, prior = random_crop_flip(*get_pair(order.pop()), rng, crop_min_scale, flip)
-        device = model.aspp.fuse.conv.weight.device
-        loss = model.loss_from_tensors(model.normalise_rgb(image),
-                                       prior[None].to(device, torch.float32))['loss_mi']
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        losses.append(float(loss.detach()))
-        if progress is not None:
-            progress(step, losses[-1])
-    return losses
 
 
 def _reset_head(model: MIRelationNet, seed: int) -> None:
