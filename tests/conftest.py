@@ -28,7 +28,7 @@ SLOW_MODULES = {
 SLOW_TESTS = {
     'models/test_mi_promoter.py': {
         'test_label_free_fit_improves_corrupted_priors_without_reading_masks',
-        'test_tool_cfg_options_reach_the_fitted_model',
+        'test_tool_fit_runs_the_configs_pipeline_schedule_and_options',
         'test_online_mode_fits_a_fresh_head_per_image'},
     'models/test_dgrl_brn.py': {'test_brn_improves_a_blurred_first_stage_map'},
     'models/test_arn.py': {'test_arn_at_224_shapes_and_identity_attention_at_init'},

@@ -54,8 +54,8 @@ test_dataloader = dict(
     dataset=dict(type='PASCALSDataset', data_root=data_root, ann_file='test.txt',
                  test_mode=True, pipeline=test_pipeline))
 # A development-set config: validation watches the held-out 170 (the test set) during the run and
-# selects nothing (no save_best below); tests/configs/test_config_rules.py checks exactly that.
-validation_watches_test_set = True
+# selects nothing (no save_best below); tests/configs/test_config_rules.py checks that a config
+# whose validation and test sets overlap never selects a checkpoint on them.
 val_dataloader = test_dataloader
 test_evaluator = dict(type='SODMetric')
 val_evaluator = test_evaluator

@@ -14,13 +14,17 @@ closest known key (``difflib``), when
   ``runner``, ``data``, ...; the replacement is named, as in MMEngine's migration guide
   "Migrate Runner from MMCV to MMEngine").
 
-Other unknown keys are taken for variables used inside the config (``crop_size = ...``), as
-OpenMMLab configs commonly define, and are not reported. The result is a warning, not an
-error (the run goes on): see docs/bad_input.md.
+A name the config's own files read (``test_pipeline`` in ``dict(pipeline=test_pipeline)``,
+``_base_.max_iters``; :func:`config_variables`) is a variable of that config, as OpenMMLab
+configs commonly define, and never reported; other unknown keys that match none of the rules
+above are not reported either. The result is a warning, not an error (the run goes on): see
+docs/bad_input.md.
 """
+import ast
 import difflib
+import os.path as osp
 import sys
-from typing import Iterable, List
+from typing import Iterable, List, Optional, Set
 
 # Read by mmengine 0.10.7's Runner (from_cfg and Runner's own cfg.get calls) and Config.
 RUNNER_KEYS = frozenset({
@@ -35,18 +39,9 @@ RUNNER_KEYS = frozenset({
 # Read by salbox's tools and rules (TTA, MI promoter, config checks).
 SALBOX_KEYS = frozenset({
     'tta_model', 'tta_pipeline', 'online_cfg', 'weak_detector', 'promoter_checkpoint',
-    'validation_watches_test_set', 'inference_max_pixels',
+    'inference_max_pixels',
 })
-# Variables salbox's own configs define and reuse (configs/, projects/*/configs/).
-CONFIG_VARIABLES = frozenset({
-    'data_root', 'synthetic_data_root', 'train_pipeline', 'val_pipeline', 'test_pipeline',
-    'max_iters', 'val_interval', 'vis_backends', 'arn_size', 'arn_test_datasets',
-    'arn_test_pipeline', 'arn_train_pipeline', 'brn_pixels', 'brn_size', 'rln_pixels',
-    'rln_size', 'dgrl_test_sets', 'lite0_channels', 'vgg_widths', 'sod_test_dataset',
-    'dut_omron_test_dataset', 'duts_te_test_dataset', 'ecssd_test_dataset',
-    'hku_is_test_dataset', 'msra10k_test_dataset', 'pascal_s_test_dataset',
-})
-KNOWN_KEYS = RUNNER_KEYS | SALBOX_KEYS | CONFIG_VARIABLES
+KNOWN_KEYS = RUNNER_KEYS | SALBOX_KEYS
 
 # MMCV 1.x top-level keys and where MMEngine expects them.
 LEGACY_KEYS = {
@@ -63,17 +58,67 @@ RUNNER_SUFFIXES = ('_cfg', '_dataloader', '_evaluator', '_hooks', '_scheduler')
 CUTOFF = 0.8
 
 
-def unknown_key_warnings(keys: Iterable[str], where: str = 'config') -> List[str]:
-    """One message per suspicious top-level key (see the module docstring), in key order."""
+def config_variables(filename: Optional[str]) -> Set[str]:
+    """The names a config file and its ``_base_`` files read: every ``name`` loaded in their
+    Python code and every ``_base_.name`` (mmengine's base-variable reference). A top-level key
+    that one of them reads is a variable of the config, not a misspelt Runner key. Files that
+    cannot be read or parsed (and ``package::`` bases) add nothing; the config itself has
+    already been loaded by mmengine, which reports those.
+    """
+    names: Set[str] = set()
+    todo = [filename] if filename else []
+    seen = set()
+    while todo:
+        path = osp.abspath(todo.pop())
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            with open(path, encoding='utf-8') as f:
+                tree = ast.parse(f.read(), filename=path)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id == '_base_'):
+                names.add(node.attr)
+            elif isinstance(node, ast.Assign) and any(
+                    isinstance(target, ast.Name) and target.id == '_base_'
+                    for target in node.targets):
+                todo.extend(osp.join(osp.dirname(path), base)
+                            for base in _base_files(node.value) if '::' not in base)
+    return names
+
+
+def _base_files(value: ast.expr) -> List[str]:
+    """The file names of a ``_base_ = 'a.py'`` or ``_base_ = ['a.py', ...]`` assignment."""
+    try:
+        bases = ast.literal_eval(value)
+    except ValueError:
+        return []
+    bases = [bases] if isinstance(bases, str) else bases
+    return [base for base in bases if isinstance(base, str)] if isinstance(bases, (list, tuple)) \
+        else []
+
+
+def unknown_key_warnings(keys: Iterable[str], where: str = 'config',
+                         variables: Iterable[str] = ()) -> List[str]:
+    """One message per suspicious top-level key (see the module docstring), in key order.
+    ``variables``: names the config reads itself (:func:`config_variables`), never reported."""
+    keys = list(keys)
+    variables = set(variables)
+    candidates = sorted(KNOWN_KEYS | (variables & set(keys)))
     messages = []
     for key in keys:
-        if key in KNOWN_KEYS or key.startswith('_'):
+        if key in KNOWN_KEYS or key in variables or key.startswith('_'):
             continue
         if key in LEGACY_KEYS:
             messages.append(f'{where}: top-level key {key!r} is an MMCV 1.x setting that '
                             f'MMEngine ignores; use {LEGACY_KEYS[key]}')
             continue
-        close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1, cutoff=CUTOFF)
+        close = difflib.get_close_matches(key, candidates, n=1, cutoff=CUTOFF)
         if close:
             messages.append(f'{where}: unknown top-level key {key!r} is ignored; did you mean '
                             f'{close[0]!r}?')
@@ -88,5 +133,6 @@ def unknown_key_warnings(keys: Iterable[str], where: str = 'config') -> List[str
 def warn_unknown_keys(cfg, where: str = 'config') -> None:
     """Print each :func:`unknown_key_warnings` message as one ``warning:`` line on stderr
     (``tools/train.py``, ``tools/test.py`` and ``tools/infer.py``)."""
-    for message in unknown_key_warnings(cfg.keys(), where):
+    variables = config_variables(getattr(cfg, 'filename', None))
+    for message in unknown_key_warnings(cfg.keys(), where, variables):
         print(f'warning: {message}', file=sys.stderr)

@@ -24,13 +24,12 @@ from mmengine.logging import print_log
 from mmengine.structures import PixelData
 
 from salbox.registry import DATASETS, TRANSFORMS
-from salbox.structures import SalDataSample
+from salbox.structures import PRIOR_KEY, SalDataSample
 from salbox.utils.errors import DataError, DatasetNotFoundError
 from salbox.utils.image_io import IMAGE_SUFFIXES as IMG_SUFFIXES
 from salbox.utils.image_io import image_size_oriented, image_size_raw
 from salbox.utils.pairing import files_by_stem, pair_by_stem
 from .transforms.formatting import PackSalInputs
-from .transforms.geometric import PRIOR_KEY
 from .transforms.loading import (_COLOR, _UNCHANGED, mask_to_float,  # noqa: F401
                                  read_image_file)
 

@@ -1,3 +1,3 @@
-from .sal_data_sample import SalDataSample, original_image
+from .sal_data_sample import PRIOR_KEY, SalDataSample, original_image
 
-__all__ = ['SalDataSample', 'original_image']
+__all__ = ['PRIOR_KEY', 'SalDataSample', 'original_image']

@@ -9,6 +9,10 @@ from mmengine.structures import BaseDataElement, PixelData
 
 from salbox.utils.errors import SalboxError
 
+# The field that carries a first stage's map (a two-stage detector's, the MI promoter's prior);
+# the geometric transforms move it with the image.
+PRIOR_KEY = 'prior_sal_map'
+
 
 class SalDataSample(BaseDataElement):
     """A sample's saliency maps, its original image and meta information.

@@ -28,7 +28,10 @@ The other version-dependent facts salbox relies on:
   "not in the registry" error (``salbox.apis.build_errors``);
 * :func:`pop_test_losses`: a test step may end its outputs with a data element holding only
   ``loss``, which mmengine's ``TestLoop`` logs instead of evaluating
-  (``salbox.engine.resume_maps_loop``).
+  (``salbox.engine.resume_maps_loop``);
+* ``CheckpointHook._save_checkpoint_with_step`` and ``_save_best_checkpoint`` (their arguments
+  and the bookkeeping they do), overridden by ``salbox.engine.hooks.AtomicCheckpointHook`` to
+  order a save so that a crash cannot lose the run; the hook calls :func:`check_version`.
 """
 import os
 import os.path as osp

@@ -7,7 +7,7 @@ import pytest
 from mmengine.config import Config
 
 from salbox.apis.build_errors import describe_build_error
-from salbox.apis.config_keys import unknown_key_warnings
+from salbox.apis.config_keys import config_variables, unknown_key_warnings
 from salbox.apis.runner_utils import load_config, run_friendly
 from salbox.registry import MODELS
 from salbox.utils import register_all_modules
@@ -22,7 +22,7 @@ def test_every_shipped_config_has_only_known_top_level_keys():
     assert len(CONFIGS) > 20
     for path in CONFIGS:
         cfg = Config.fromfile(path, import_custom_modules=False)  # projects' own packages
-        assert unknown_key_warnings(cfg.keys(), path) == [], path
+        assert unknown_key_warnings(cfg.keys(), path, config_variables(path)) == [], path
 
 
 @pytest.mark.parametrize('key, expected', [
@@ -53,6 +53,23 @@ def test_inference_api_names_a_misspelt_top_level_key(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"warning: {config}: unknown top-level key 'tset_pipeline' is ignored; "
                    "did you mean 'test_pipeline'?"]
+
+
+def test_names_the_config_reads_are_its_variables(tmp_path, capsys):
+    """A key read by the config's own files (here or through ``_base_.name``) is a variable;
+    an unread key that looks like a Runner option is still named."""
+    base = tmp_path / 'base.py'
+    base.write_text(f"_base_ = '{REPO}/configs/r3net/r3net_resnet18_synthetic.py'\n"
+                    'crop_cfg = dict(size=64)\nslide_cfg = dict(stride=32)\n'
+                    'model = dict(test_cfg=slide_cfg)\n')
+    config = tmp_path / 'child.py'
+    config.write_text("_base_ = './base.py'\nsize_cfg = _base_.crop_cfg\nextra_cfg = 3\n"
+                      'model = dict(test_cfg=size_cfg)\n')
+    assert {'crop_cfg', 'slide_cfg', 'size_cfg', 'test_pipeline'} <= config_variables(
+        str(config))
+    load_config(str(config))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown top-level key 'extra_cfg' is not read" in err[0], err
 
 
 def _error_of(build):

@@ -196,12 +196,14 @@ def test_rln_detector_supervises_every_pass_and_predicts_the_last():
 def test_official_head_lr_multipliers_select_the_right_parameters():
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    init_default_scope('salbox')  # the config's constructor is salbox's
     cfg = Config.fromfile('configs/dgrl/dgrl_rln_r18_synthetic.py')
     model = MODELS.build(cfg.model)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     base = cfg.optim_wrapper.optimizer.lr
-    lrs = {id(g['params'][0]): (g['lr'], g['weight_decay'])
-           for g in wrapper.optimizer.param_groups}
+    lrs = {id(p): (g['lr'], g['weight_decay'])
+           for g in wrapper.optimizer.param_groups for p in g['params']}
     head = model.head.pass_heads[1]
     assert lrs[id(head.cwms[0].feature_conv.weight)][0] == pytest.approx(10 * base)
     assert lrs[id(head.cwms[2].context_norms[1].weight)][0] == pytest.approx(10 * base)

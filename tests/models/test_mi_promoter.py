@@ -441,3 +441,29 @@ def test_relative_crop_and_flip_move_image_and_prior_alike():
     assert 5 < flipped < 35
     with pytest.raises(ValueError, match='min_scale'):
         RandomRelativeCrop(0.0)
+
+
+def test_predict_undoes_the_pipelines_flip_and_dispatches_modes():
+    """A view the pipeline flipped (image and prior) comes back in the photo's orientation."""
+    torch.manual_seed(0)
+    model = build_promoter(SMALL).eval()
+    image = torch.rand(1, 3, 40, 48)
+    prior = torch.rand(1, 40, 48) * 0.85  # no anchor: the prior comes back unchanged
+    flipped = SalDataSample(metainfo=dict(img_shape=(40, 48), ori_shape=(40, 48), flip=True,
+                                          flip_direction='horizontal'))
+    flipped.prior_sal_map = PixelData(data=prior.flip(-1))
+    out = model(image.flip(-1), [flipped], mode='predict')[0]
+    assert torch.equal(out.pred_sal_map.data, prior)
+    strong = prior.clone()
+    strong[:, 10:20, 5:15] = 1.0  # an anchor, off-centre: the promoted map depends on the flip
+    plain = SalDataSample(metainfo=dict(img_shape=(40, 48), ori_shape=(40, 48)))
+    plain.prior_sal_map = PixelData(data=strong.flip(-1))
+    flipped.prior_sal_map = PixelData(data=strong.flip(-1))
+    as_seen = model(image.flip(-1), [plain], mode='predict')[0].pred_sal_map.data
+    restored = model(image.flip(-1), [flipped], mode='predict')[0].pred_sal_map.data
+    assert not torch.equal(as_seen, as_seen.flip(-1))
+    assert torch.equal(restored, as_seen.flip(-1))
+    features = model(image, mode='tensor')
+    assert torch.equal(features[0], model.relation_features(image)[0])
+    with pytest.raises(RuntimeError, match='Invalid mode'):
+        model(image, mode='train')

@@ -15,9 +15,9 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from salbox.registry import TRANSFORMS
+from salbox.structures import PRIOR_KEY
 
 MASK_KEY = 'gt_sal_map'
-PRIOR_KEY = 'prior_sal_map'
 MAP_KEYS = (MASK_KEY, PRIOR_KEY)
 
 # ``nearest`` for resizing is OpenCV's exact (pixel-centre) variant, which matches PIL's NEAREST.

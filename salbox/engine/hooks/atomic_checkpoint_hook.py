@@ -32,11 +32,13 @@ unless ``randomness.diff_rank_seed`` gave the ranks different streams.
 
 Every checkpoint it saves is stamped (``salbox.utils.checkpoint.stamp_checkpoint``) with the
 SHA-256 of its weights, verified when it is loaded, and the config's ``model`` as plain data.
+A custom ``backend_args`` (e.g. a remote store) is used unchanged.
 
-Registered as ``AtomicCheckpointHook`` and, in the ``salbox`` scope, as ``CheckpointHook``,
-so every salbox config (``default_scope='salbox'``) gets it from
-``default_hooks.checkpoint=dict(type='CheckpointHook', ...)``; ``type='mmengine.CheckpointHook'``
-selects mmengine's original. A custom ``backend_args`` (e.g. a remote store) is used unchanged.
+mmengine has no public hook for the order of a save, so two of ``CheckpointHook``'s own
+methods are overridden (``_save_checkpoint_with_step`` and ``_save_best_checkpoint``, as they
+are in mmengine 0.10.x); the hook calls :func:`salbox.utils.mmengine_compat.check_version`
+when it is built, so another mmengine version is named in one warning line
+(``salbox/utils/mmengine_compat.py`` lists every such dependency).
 """
 import os.path as osp
 
@@ -45,6 +47,7 @@ from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import CheckpointHook
 
 from salbox.registry import HOOKS
+from salbox.utils import mmengine_compat
 from salbox.utils.checkpoint import stamp_checkpoint
 from ..atomic_io import atomic_write_bytes, remove_stale_temp_files
 
@@ -54,6 +57,7 @@ class AtomicCheckpointHook(CheckpointHook):
     """mmengine's ``CheckpointHook`` with atomic saves and delete-after-save rotation."""
 
     def __init__(self, *args, **kwargs):
+        mmengine_compat.check_version()  # the two overridden methods follow mmengine 0.10.x
         super().__init__(*args, **kwargs)
         self._rng_to_restore = None
         self._local_atomic = self.backend_args is None and self.file_client_args is None

@@ -22,7 +22,21 @@ def unflip(maps: torch.Tensor, direction: str) -> torch.Tensor:
     return maps.flip(FLIP_DIMS[direction])
 
 
-class BaseSalDetector(BaseModel):
+class ModeDispatch:
+    """``forward(inputs, data_samples, mode)`` -> ``loss`` / ``predict`` / ``_forward``, as
+    MMSeg's ``BaseSegmentor.forward``; the detectors and the MI promoter share it."""
+
+    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')
+
+
+class BaseSalDetector(ModeDispatch, BaseModel):
     """Base of every salbox detector.
 
     ``forward(mode)`` dispatches to ``loss`` / ``predict`` / ``_forward`` (MMSeg's
@@ -53,15 +67,6 @@ class BaseSalDetector(BaseModel):
         self.align_corners = bool(align_corners)
         # SalTTAModel switches this off while it predicts the views, then post-processes once.
         self.run_postprocessors = True
-
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self._forward(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')
 
     def final_logits(self, inputs: torch.Tensor, data_samples=None) -> torch.Tensor:
         """The prediction's logit map (N, 1, H, W) at the input size (the last ``_forward``

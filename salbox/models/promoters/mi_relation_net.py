@@ -16,12 +16,11 @@ from mmengine.structures import PixelData
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from salbox.registry import MODELS
-from salbox.structures import SalDataSample
+from salbox.structures import PRIOR_KEY, SalDataSample
+from ..detectors.base import ModeDispatch, unflip
 from .first_stage import build_first_stage, load_weights, preprocessing
 from .relation_modules import FeatureTransformer, PairDiscriminator, RelationASPP
 from .relation_ops import confidence_merge, foreground_anchor, minmax_normalise, pair_targets
-
-PRIOR_KEY = 'prior_sal_map'
 
 
 @contextlib.contextmanager
@@ -44,7 +43,7 @@ def image_bn_stats(model: torch.nn.Module, enabled: bool = True):
 
 
 @MODELS.register_module()
-class MIRelationNet(BaseModel):
+class MIRelationNet(ModeDispatch, BaseModel):
     """Mutual-information relation model that promotes prior saliency maps.
 
     Args:
@@ -320,15 +319,13 @@ class MIRelationNet(BaseModel):
                 sample.set_field(PixelData(data=prior[0].cpu()), PRIOR_KEY)
             out, has = self.promote_tensors(inputs[i:i + 1, :, :h, :w], prior)
             ori_shape = tuple(sample.metainfo.get('ori_shape', (h, w)))[:2]
-            sample.pred_sal_map = PixelData(data=self._resize(out, ori_shape)[0].clamp(0, 1))
+            out = self._resize(out, ori_shape)[0].clamp(0, 1)
+            if sample.metainfo.get('flip', False):  # the pipeline flipped image and prior
+                out = unflip(out, sample.metainfo.get('flip_direction', 'horizontal'))
+            sample.pred_sal_map = PixelData(data=out)
             sample.set_metainfo(dict(has_anchor=bool(has[0])))
         return list(data_samples)
 
-    def forward(self, inputs: torch.Tensor, data_samples=None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.relation_features(inputs)
-        raise RuntimeError(f'Invalid mode "{mode}": expected "loss", "predict" or "tensor"')
+    def _forward(self, inputs: torch.Tensor, data_samples=None):
+        """``mode='tensor'``: the relation features (:meth:`relation_features`)."""
+        return self.relation_features(inputs)
