@@ -16,7 +16,7 @@ mode's loss from float32's at the same iteration. Set ``OMP_NUM_THREADS`` to the
 recipe trains with (1 on a shared machine).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_cpu_training.py \
-        configs/r3net/r3net_efficientnet-lite0_duts-tr_structure-320.py --iters 30
+        configs/r3net/r3net_efficientnet-lite2_duts-tr_structure-320.py --iters 30
 """
 import argparse
 import copy

@@ -27,17 +27,15 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from salbox.apis import inference_model, init_model  # noqa: E402
-from salbox.apis.batch_inference import failure_reason  # noqa: E402
+from salbox.apis.batch_inference import failure_reason, report_failures  # noqa: E402
 from salbox.apis.runner_utils import (check_device, check_writable_dir,  # noqa: E402
                                       run_friendly)
 from salbox.structures import original_image  # noqa: E402
 from salbox.evaluation import write_map  # noqa: E402
 from salbox.apis.matting import compose  # noqa: E402
-from salbox.utils.atomic_file import atomic_write_bytes, atomic_write_image  # noqa: E402
+from salbox.utils.atomic_file import atomic_write_image  # noqa: E402
 from salbox.utils.errors import SalboxError  # noqa: E402
-
 from salbox.utils.image_io import IMAGE_SUFFIXES  # noqa: E402
-MAX_LISTED = 20
 
 
 def list_images(path: str, exclude=()) -> list:
@@ -139,21 +137,6 @@ def process(model, args, path: str, rel: str) -> None:
                            cutout(image, sal_map, args.threshold))
 
 
-def report(failures: list, out_dir: str) -> None:
-    """Print the failed images (the first MAX_LISTED and a count) and write them all to
-    ``out_dir/failed.txt``."""
-    lines = [reason for _, reason in failures]
-    shown = lines[:MAX_LISTED]
-    more = [f'... and {len(lines) - MAX_LISTED} more'] if len(lines) > MAX_LISTED else []
-    listing = osp.join(out_dir, 'failed.txt')
-    try:
-        atomic_write_bytes(listing, ('\n'.join(lines) + '\n').encode('utf-8'))
-        more.append(f'(all in {listing})')
-    except OSError:
-        pass
-    print(f'{len(failures)} image(s) skipped:\n  ' + '\n  '.join(shown + more), file=sys.stderr)
-
-
 def main(argv=None):
     args = parse_args(argv)
     for name in ('config', 'checkpoint', 'input', 'out_dir'):
@@ -186,7 +169,7 @@ def main(argv=None):
     print(f'{written + kept} of {len(images)} images have their outputs in {out} '
           f'({written} written now, {kept} already there)')
     if failures:
-        report(failures, out)
+        report_failures(failures, out)
         sys.exit(1)
 
 

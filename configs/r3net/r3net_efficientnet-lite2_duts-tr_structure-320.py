@@ -14,7 +14,7 @@
 # - loss: F3Net's structure loss, weighted BCE + weighted IoU (edge weights 1 + 5|avgpool31(g)-g|)
 #   on every one of the seven outputs. The edge weights put the loss where maps blur (boundaries);
 #   the IoU term is a global term that pushes whole objects to saturate, which max-F and MAE
-#   reward. r3net_efficientnet-lite0_duts-tr_bce-320.py is the same recipe with R3Net's plain BCE.
+#   reward. r3net_efficientnet-lite2_duts-tr_bce-320.py is the same recipe with R3Net's plain BCE.
 # - resolution: 320 (U^2-Net's test size; Lite0's native 224 is coarser at the edges, and the
 #   stride-4 L features at 320 are 80x80). Chosen over 288 by measured s/iteration (README).
 # - augmentation: resize the photo to 352x352 (F3Net's training size), random 320 crop (a random

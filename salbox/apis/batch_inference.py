@@ -17,6 +17,7 @@ written before the next batch is read.
 """
 import os
 import os.path as osp
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
@@ -52,6 +53,26 @@ def failure_reason(path: str, err: BaseException) -> str:
     if not isinstance(err, (SalboxError, OSError)):
         text = f'{type(err).__name__}: {text}'
     return text if path in text else f'{path}: {text}'
+
+
+MAX_LISTED = 20
+
+
+def report_failures(failures: Sequence[Tuple[object, str]], out_dir: str,
+                    what: str = 'image(s)') -> None:
+    """Print the skipped inputs (the first ``MAX_LISTED`` and a count) on stderr and write all
+    their reasons to ``out_dir/failed.txt`` (``salbox infer`` and ``tools/infer.py``)."""
+    from salbox.utils.atomic_file import atomic_write_bytes
+    lines = [reason for _, reason in failures]
+    more = [f'... and {len(lines) - MAX_LISTED} more'] if len(lines) > MAX_LISTED else []
+    listing = osp.join(out_dir, 'failed.txt')
+    try:
+        atomic_write_bytes(listing, ('\n'.join(lines) + '\n').encode('utf-8'))
+        more.append(f'(all in {listing})')
+    except OSError:  # an unwritable output folder: the list on stderr is all there is
+        pass
+    print(f'{len(failures)} {what} skipped:\n  ' + '\n  '.join(lines[:MAX_LISTED] + more),
+          file=sys.stderr)
 
 
 class ImageFiles(torch.utils.data.Dataset):

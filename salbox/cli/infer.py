@@ -24,9 +24,7 @@ import sys
 import time
 
 from salbox.utils.errors import SalboxError
-
 from salbox.utils.image_io import IMAGE_SUFFIXES
-MAX_LISTED = 20
 
 
 def _color(text):
@@ -283,20 +281,6 @@ def load_model(args):
     return model
 
 
-def report(failures, out_dir: str) -> None:
-    from salbox.utils.atomic_file import atomic_write_bytes
-    lines = [reason for _, reason in failures]
-    more = [f'... and {len(lines) - MAX_LISTED} more'] if len(lines) > MAX_LISTED else []
-    listing = osp.join(out_dir, 'failed.txt')
-    try:
-        atomic_write_bytes(listing, ('\n'.join(lines) + '\n').encode('utf-8'))
-        more.append(f'(all in {listing})')
-    except OSError:
-        pass
-    print(f'{len(failures)} input(s) skipped:\n  ' + '\n  '.join(lines[:MAX_LISTED] + more),
-          file=sys.stderr)
-
-
 def main(argv=None, prog='salbox infer') -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
@@ -316,7 +300,7 @@ def main(argv=None, prog='salbox infer') -> int:
     args.batch_size = args.batch_size or default_batch_size(args.device)
     if args.batch_size < 1 or args.workers < 0:
         raise SalboxError('--batch-size must be at least 1 and --workers at least 0')
-    from salbox.apis.batch_inference import RunStats, is_video, predict_files
+    from salbox.apis.batch_inference import RunStats, is_video, predict_files, report_failures
     from salbox.apis.runner_utils import check_device, check_writable_dir
     fg, bg = args.alpha_matting_foreground_threshold, args.alpha_matting_background_threshold
     if not (0 <= bg < fg <= 255) or args.alpha_matting_erode_size < 0 \
@@ -369,6 +353,6 @@ def main(argv=None, prog='salbox infer') -> int:
     print(f'{stats.written + kept} of {len(found)} inputs have their outputs in {args.out} '
           f'({stats.written} written now, {kept} already there)')
     if stats.failures:
-        report(stats.failures, args.out)
+        report_failures(stats.failures, args.out, 'input(s)')
         return 1
     return 0
