@@ -2,12 +2,13 @@
 one-photo-at-a-time loop of ``tools/infer.py``, and salbox U²-Netp against rembg's own
 onnxruntime session, all in one run on the same photos.
 
-    python benchmarks/bench_folder_infer.py [--copies 8] [--threads 1] [--workers 1]
-        [--batch-size 1] [--rounds 2]
+    python benchmarks/bench_folder_infer.py [--model u2netp] [--copies 8] [--threads 1]
+        [--workers 1] [--batch-size 1] [--rounds 2]
 
 Photos: scikit-image's colour photos (astronaut, chelsea, coffee, motorcycle_left, rocket),
-each copied ``--copies`` times into a temporary folder. Model: the zoo's ``u2netp``
-(configs/u2net/u2netp_pip.py + pip://u2netp). Every path writes the 8-bit map and the RGBA
+each copied ``--copies`` times into a temporary folder. Model: the zoo's ``--model``:
+``u2netp`` (configs/u2net/u2netp_pip.py + pip://u2netp) or ``u2net``; rembg runs the same ONNX
+file. Every path writes the 8-bit map and the RGBA
 cut-out of every photo into a fresh folder. Printed, best of ``--rounds`` (the paths alternate
 within each round, so a load change on a shared machine hits all of them):
 
@@ -21,7 +22,7 @@ within each round, so a load change on a shared machine hits all of them):
   full size) on the model as ``salbox infer`` prepares it (channels-last on the CPU), no
   writes;
 * ``rembg ms/img``: rembg's ``SimpleSession.predict`` (its PIL preprocessing, onnxruntime
-  CPU on the same ``u2netp.onnx``, its LANCZOS resize of the mask) on the decoded PIL photo,
+  CPU on the same ONNX file, its LANCZOS resize of the mask) on the decoded PIL photo,
   plus the file decode, no writes; onnxruntime limited to ``--threads`` intra-op threads.
 """
 import argparse
@@ -84,7 +85,7 @@ def run_salbox_model(model, paths):
         inference_model(model, path)
 
 
-def rembg_session(threads: int):
+def rembg_session(threads: int, name: str = 'u2netp'):
     import onnxruntime as ort
     from rembg.session_simple import SimpleSession
 
@@ -92,8 +93,8 @@ def rembg_session(threads: int):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    onnx_file = get_model('u2netp').weights_path()
-    return SimpleSession('u2netp', ort.InferenceSession(
+    onnx_file = get_model(name).weights_path()
+    return SimpleSession(name, ort.InferenceSession(
         onnx_file, sess_options=options, providers=['CPUExecutionProvider']))
 
 
@@ -106,6 +107,7 @@ def run_rembg(session, paths):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--model', default='u2netp', choices=('u2netp', 'u2net'))
     parser.add_argument('--copies', type=int, default=8)
     parser.add_argument('--threads', type=int, default=1)
     parser.add_argument('--workers', type=int, default=1)
@@ -117,13 +119,13 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     from salbox.apis import init_model
     from salbox.apis.zoo import get_model
-    entry = get_model('u2netp')
+    entry = get_model(args.model)
     from salbox.apis.batch_inference import default_batch_size, prepare_for_inference
     model = init_model(entry.config_path, entry.checkpoint)  # as tools/infer.py runs it
     fast = prepare_for_inference(init_model(entry.config_path, entry.checkpoint))  # salbox infer
     args.batch_size = args.batch_size or default_batch_size('cpu')
     try:
-        session = rembg_session(args.threads)
+        session = rembg_session(args.threads, args.model)
     except ImportError as err:
         session = None
         print(f'rembg/onnxruntime not importable ({err}): no rembg column')

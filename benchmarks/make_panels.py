@@ -1,15 +1,17 @@
-"""Side-by-side panels: photo | ground truth | salbox | U²-Netp | U²-Net, for the photos where
-salbox's map is best and worst by MAE.
+"""Side-by-side panels: photo | ground truth | each salbox method | U²-Netp | U²-Net, for the
+photos where the first salbox method's map is best and worst by MAE.
 
-Ranks the photos that have a salbox map and a U²-Netp map (``--salbox``, ``--u2netp`` folders of
-8-bit PNG maps named by the photo's stem) by salbox's MAE against the mask, takes the ``--num``
+Ranks the photos that have a map of every salbox method and a U²-Netp map (``--salbox
+NAME=DIR ...``, ``--u2netp``: folders of 8-bit PNG maps named by the photo's stem) by the first
+salbox method's MAE against the mask, takes the ``--num``
 best and worst, makes the U²-Net maps of just those photos when ``--u2net`` lacks them (U²-Net's
 official test step, ``benchmarks/peers_u2net.py``), and writes one PNG per group (one row per
 photo, each tile ``--height`` pixels high, 256-colour palette to stay small) plus a Markdown
 table of the per-photo MAEs.
 
     python benchmarks/make_panels.py --images data/DUTS/DUTS-TE/DUTS-TE-Image \
-        --masks data/DUTS/DUTS-TE/DUTS-TE-Mask --salbox maps/r3net/DUTS-TE \
+        --masks data/DUTS/DUTS-TE/DUTS-TE-Mask \
+        --salbox R3Net-Lite2=maps/r3net/DUTS-TE ARN-Lite2=maps/arn/DUTS-TE \
         --u2netp maps/peers/u2netp/DUTS-TE --u2net maps/peers/u2net/DUTS-TE \
         --out docs/images --prefix panels_duts
 """
@@ -58,7 +60,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--images', required=True)
     parser.add_argument('--masks', required=True)
-    parser.add_argument('--salbox', required=True)
+    parser.add_argument('--salbox', required=True, nargs='+', metavar='NAME=DIR',
+                        help='salbox maps, one folder per method; photos ranked by the first')
     parser.add_argument('--u2netp', required=True)
     parser.add_argument('--u2net', required=True)
     parser.add_argument('--out', required=True)
@@ -66,17 +69,26 @@ def main():
     parser.add_argument('--num', type=int, default=3)
     parser.add_argument('--height', type=int, default=128)
     args = parser.parse_args()
+    methods = []
+    for entry in args.salbox:
+        name, sep, folder = entry.partition('=')
+        if not sep or not name or not folder:
+            parser.error(f'--salbox {entry!r} must look like NAME=DIR')
+        methods.append((name, folder))
+    first = methods[0][0]
+    folders = methods + [('U²-Netp', args.u2netp)]
 
     stems = sorted(osp.splitext(f)[0] for f in os.listdir(args.u2netp) if f.endswith('.png'))
-    stems = [s for s in stems if osp.exists(osp.join(args.salbox, s + '.png'))]
+    stems = [s for s in stems
+             if all(osp.exists(osp.join(folder, s + '.png')) for _, folder in methods)]
     if not stems:
-        parser.error('no photo has both a salbox and a U²-Netp map')
+        parser.error('no photo has a map of every salbox method and of U²-Netp')
     mae = {}
     for s in stems:
         gt = gray(osp.join(args.masks, s + '.png'))
         mae[s] = {name: float(np.abs(gray(osp.join(folder, s + '.png')) - gt).mean())
-                  for name, folder in (('salbox', args.salbox), ('u2netp', args.u2netp))}
-    ranked = sorted(stems, key=lambda s: mae[s]['salbox'])
+                  for name, folder in folders}
+    ranked = sorted(stems, key=lambda s: mae[s][first])
     groups = {'best': ranked[:args.num], 'worst': ranked[::-1][:args.num]}
 
     os.makedirs(args.u2net, exist_ok=True)
@@ -91,25 +103,24 @@ def main():
             pred = peers.official_output(peer(peers.official_input(image)), *image.shape[:2])
             cv2.imwrite(dst, pred)
         gt = gray(osp.join(args.masks, s + '.png'))
-        mae[s]['u2net'] = float(np.abs(gray(dst) - gt).mean())
+        mae[s]['U²-Net'] = float(np.abs(gray(dst) - gt).mean())
+    folders.append(('U²-Net', args.u2net))
 
     os.makedirs(args.out, exist_ok=True)
-    lines = [f'Ranked by salbox MAE over the {len(stems)} photos that have both maps.', '',
-             '| group | photo | salbox MAE | U²-Netp MAE | U²-Net MAE |',
-             '| --- | --- | ---: | ---: | ---: |']
+    names = [name for name, _ in folders]
+    lines = [f'Ranked by {first} MAE over the {len(stems)} photos that have every map.', '',
+             '| group | photo | ' + ' | '.join(f'{name} MAE' for name in names) + ' |',
+             '| --- | --- | ' + ' | '.join('---:' for _ in names) + ' |']
     for group, chosen in groups.items():
         rows = []
         for s in chosen:
             photo = cv2.cvtColor(cv2.imread(find_image(args.images, s)), cv2.COLOR_BGR2RGB)
             shape = photo.shape[:2]
             tiles = [photo, map_rgb(osp.join(args.masks, s + '.png'), shape)]
-            tiles += [map_rgb(osp.join(folder, s + '.png'), shape)
-                      for folder in (args.salbox, args.u2netp, args.u2net)]
-            row = np.concatenate([tile(t, args.height) for t in tiles]
-                                 + [], axis=1)
-            rows.append(row)
-            lines.append(f'| {group} | {s} | {mae[s]["salbox"]:.4f} | {mae[s]["u2netp"]:.4f} | '
-                         f'{mae[s]["u2net"]:.4f} |')
+            tiles += [map_rgb(osp.join(folder, s + '.png'), shape) for _, folder in folders]
+            rows.append(np.concatenate([tile(t, args.height) for t in tiles], axis=1))
+            lines.append(f'| {group} | {s} | '
+                         + ' | '.join(f'{mae[s][name]:.4f}' for name in names) + ' |')
         width = max(r.shape[1] for r in rows)
         rows = [np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0)), constant_values=255)
                 for r in rows]

@@ -102,10 +102,27 @@ def test_flop_counter_counts_baddbmm_like_bmm():
             return torch.baddbmm(out, x, x.transpose(1, 2))  # + 720
 
     tool = _load_tool('tools/analysis_tools/benchmark.py')
-    tool.count_baddbmm()
+    tool.count_extra_ops()
     from mmengine.analysis import FlopAnalyzer
     analyzer = FlopAnalyzer(Products(), (torch.randn(4, 6, 5), ))
     assert analyzer.total() == 3 * 720
+
+
+def test_flop_counter_counts_fused_attention_as_it_runs():
+    """ARN's fused self-attention is counted with its two products; the fused path pads query
+    and key from C1 to C channels (salbox/models/layers/self_attention.py), so it counts
+    B N^2 (C - C1) more than the explicit form."""
+    from salbox.models.layers.self_attention import SelfAttention2d
+    tool = _load_tool('tools/analysis_tools/benchmark.py')
+    tool.count_extra_ops()
+    from mmengine.analysis import FlopAnalyzer
+    batch, channels, positions = 2, 16, 6 * 5
+    x = torch.randn(batch, channels, 6, 5)
+    totals = {}
+    for impl in ('fused', 'explicit'):
+        layer = SelfAttention2d(channels, reduction=8, impl=impl).eval()
+        totals[impl] = FlopAnalyzer(layer, (x, )).total()
+    assert totals['fused'] - totals['explicit'] == batch * positions ** 2 * (channels - 2)
 
 
 def test_all_configs_mode_updates_only_the_marked_table(tmp_path, capsys):

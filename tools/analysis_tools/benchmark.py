@@ -150,18 +150,35 @@ def _baddbmm_flops(inputs, outputs) -> int:
     return n * c * t * get_shape(inputs[2])[-1]
 
 
-def count_baddbmm() -> None:
-    """Teach mmengine's FLOP counter ``aten::baddbmm`` (it knows ``bmm``, not this one)."""
+def _attention_flops(inputs, outputs) -> int:
+    """``scaled_dot_product_attention(q, k, v)``: the multiply-adds of its two products,
+    ``q @ k^T`` and ``softmax(.) @ v`` (L x S x (E + Ev) per batch element and head), as
+    mmengine counts the same two ``matmul`` calls of the explicit form (ARN's fused
+    self-attention; mmengine 0.10.7 skips the fused op as unsupported)."""
+    from mmengine.analysis.jit_handles import get_shape
+    *batch, length, embed = get_shape(inputs[0])
+    source, value_embed = get_shape(inputs[2])[-2:]
+    count = length * source * (embed + value_embed)
+    for size in batch:
+        count *= size
+    return count
+
+
+def count_extra_ops() -> None:
+    """Teach mmengine's FLOP counter ``aten::baddbmm`` (it knows ``bmm``, not this one) and
+    ``aten::scaled_dot_product_attention``."""
     from mmengine.analysis import complexity_analysis
-    for op in ('aten::baddbmm', 'aten::baddbmm_'):
-        complexity_analysis._DEFAULT_SUPPORTED_FLOP_OPS.setdefault(op, _baddbmm_flops)
+    handles = {'aten::baddbmm': _baddbmm_flops, 'aten::baddbmm_': _baddbmm_flops,
+               'aten::scaled_dot_product_attention': _attention_flops}
+    for op, handle in handles.items():
+        complexity_analysis._DEFAULT_SUPPORTED_FLOP_OPS.setdefault(op, handle)
 
 
 def complexity_info(model: nn.Module, shape: Sequence[int], device: str = 'cpu',
                     show_table: bool = False) -> dict:
     """mmengine's ``get_model_complexity_info`` for the network forward of one image."""
     from mmengine.analysis import get_model_complexity_info
-    count_baddbmm()
+    count_extra_ops()
     inputs, samples = make_batch(1, shape, device)
     with quiet_mmengine(), torch.no_grad():
         return get_model_complexity_info(_TensorForward(model, samples), inputs=(inputs,),
