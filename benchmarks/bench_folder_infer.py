@@ -1,5 +1,5 @@
 """Folder inference speed: ``salbox infer``'s batched DataLoader path against the
-one-photo-at-a-time loop of ``tools/infer.py``, and salbox U²-Netp against rembg's own
+one-photo-at-a-time loop of ``tools/infer.py``, and salbox's U²-Net(p) against rembg's own
 onnxruntime session, all in one run on the same photos.
 
     python benchmarks/bench_folder_infer.py [--model u2netp] [--copies 8] [--threads 1]
@@ -156,9 +156,9 @@ def main(argv=None):
     print(f'old one-at-a-time loop (maps + cut-outs): {n / times["old"]:.2f} images/s')
     print(f'new salbox infer path  (maps + cut-outs): {n / times["new"]:.2f} images/s '
           f'({times["old"] / times["new"]:.2f}x the old loop)')
-    print(f'salbox U2-Netp, no writes: {1000 * times["salbox_model"] / n:.0f} ms/img')
+    print(f'salbox {args.model}, no writes: {1000 * times["salbox_model"] / n:.0f} ms/img')
     if session is not None:
-        print(f'rembg onnxruntime U2-Netp, no writes: {1000 * times["rembg"] / n:.0f} ms/img '
+        print(f'rembg onnxruntime {args.model}, no writes: {1000 * times["rembg"] / n:.0f} ms/img '
               f'(salbox / rembg = {times["salbox_model"] / times["rembg"]:.2f})')
 
 
