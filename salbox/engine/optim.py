@@ -139,6 +139,11 @@ class AutocastOptimWrapper(OptimWrapper):
                     yield
 
 
+def _short(value):
+    """A float without the rounding noise of lr x lr_mult (9e-05, not 8.999999999999999e-05)."""
+    return round(value, 12) if isinstance(value, float) else value
+
+
 class _DropParamwiseLines(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         return not str(record.getMessage()).startswith('paramwise_options -- ')
@@ -174,8 +179,8 @@ class SalOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             merged[options]['_names'].extend(names.get(id(p), '?') for p in group['params'])
         for i, group in enumerate(merged.values()):
             group_names = group.pop('_names')
-            options = ', '.join(f'{k}={v}' for k, v in group.items() if k != 'params') or \
-                'the optimizer defaults'
+            options = ', '.join(f'{k}={_short(v)}' for k, v in group.items()
+                                if k != 'params') or 'the optimizer defaults'
             prefixes = sorted({n.split('.')[0] for n in group_names})
             print_log(f'param group {i}: {len(group["params"])} parameters '
                       f'({", ".join(prefixes)}): {options}', logger='current')
