@@ -1,7 +1,7 @@
 # R3Net on the pip-installed ImageNet EfficientNet-Lite2, trained on DUTS-TR (10,553 photos, the
 # training set of today's SOD methods, U^2-Net's included) with F3Net's structure loss, at
 # U^2-Net's 320 input, for about an hour of ONE CPU thread; tested on DUTS-TE, ECSSD and
-# PASCAL-S (all 850) in one run, a row per set. Issue 17's main recipe; configs/r3net/README.md,
+# PASCAL-S (all 850) in one run, a row per set. The DUTS-TR comparison's main recipe; configs/r3net/README.md,
 # "DUTS-TR recipes", has the measured numbers and what each choice bought.
 #
 # Choices and why:
