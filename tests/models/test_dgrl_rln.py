@@ -8,7 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from salbox.models.backbones import RecurrentResNet, ResNet
+from salbox.models.backbones import (EfficientNetLite, RecurrentEfficientNetLite,
+                                      RecurrentResNet, ResNet)
 from salbox.models.heads import RLNHead
 from salbox.models.necks import ContextualWeightingFusion, ContextualWeightingModule
 from salbox.models.necks.contextual_weighting import ChannelL2Norm, caffe_shrink_size
@@ -95,6 +96,62 @@ def test_gradients_reach_the_feedback_convs_and_every_pass():
 def test_invalid_number_of_passes_is_a_clear_error():
     with pytest.raises(ValueError, match='num_passes'):
         RecurrentResNet(depth=18, num_passes=0)
+
+
+def _small_recurrent_lite(**kwargs):
+    torch.manual_seed(0)
+    cfg = dict(arch='lite0', out_indices=(2, 3, 4))
+    cfg.update(kwargs)
+    return RecurrentEfficientNetLite(**cfg).eval()
+
+
+def test_recurrent_lite_first_pass_is_the_plain_backbone_and_feedback_changes_later_passes():
+    model = _small_recurrent_lite(num_passes=3)
+    plain = EfficientNetLite(arch='lite0', out_indices=(2, 3, 4)).eval()
+    missing = plain.load_state_dict({k: v for k, v in model.state_dict().items()
+                                     if not k.startswith('feedback_convs')})
+    assert not missing.missing_keys and not missing.unexpected_keys
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        passes = model(x)
+        reference = plain(x)
+    assert len(passes) == 3
+    for got, want in zip(passes[0], reference):
+        assert torch.equal(got, want)
+    change = (passes[1][-1] - passes[0][-1]).abs().max()
+    assert change > 0.01 * passes[0][-1].abs().max()  # random-init features are tiny
+    with torch.no_grad():  # zero feedback: every pass is the plain backbone
+        for conv in model.feedback_convs[0]:
+            conv.weight.zero_()
+        passes = model(x)
+    for feats in passes:
+        assert torch.equal(feats[-1], reference[-1])
+
+
+def test_recurrent_lite_feedback_maps_each_stage_output_to_its_input_width():
+    model = RecurrentEfficientNetLite(arch='lite2', out_indices=(2, 3, 4))
+    shapes = [tuple(conv.weight.shape[:2]) for conv in model.feedback_convs[0]]
+    # Lite2 taps 16, 24, 48, 120, 352 channels; stage 0's input is the 32-channel stem.
+    assert shapes == [(32, 16), (16, 24), (24, 48), (48, 120), (120, 352)]
+    assert [n for n, _ in model.named_parameters() if n.startswith('feedback')] == [
+        f'feedback_convs.0.{i}.weight' for i in range(5)]
+    # Stages after the last selected tap neither run nor get feedback convs.
+    short = RecurrentEfficientNetLite(arch='lite2', out_indices=(1, 2))
+    assert [tuple(c.weight.shape[:2]) for c in short.feedback_convs[0]] == [
+        (32, 16), (16, 24), (24, 48)]
+    unshared = _small_recurrent_lite(num_passes=3, share_feedback=False)
+    assert len(unshared.feedback_convs) == 2
+    assert len(_small_recurrent_lite(num_passes=1).feedback_convs) == 0
+
+
+def test_recurrent_lite_gradients_reach_every_feedback_conv():
+    model = _small_recurrent_lite(num_passes=2).train()
+    passes = model(torch.rand(2, 3, 64, 64))
+    passes[-1][-1].mean().backward()
+    assert all(conv.weight.grad is not None and conv.weight.grad.abs().sum() > 0
+               for conv in model.feedback_convs[0])
+    with pytest.raises(ValueError, match='num_passes'):
+        RecurrentEfficientNetLite(num_passes=0)
 
 
 # ----------------------------------------------------------------------------- CWM
@@ -210,3 +267,40 @@ def test_official_head_lr_multipliers_select_the_right_parameters():
     assert lrs[id(head.cls_conv.bias)] == (pytest.approx(20 * base), 0)
     assert lrs[id(model.backbone.layer1[0].conv1.weight)][0] == pytest.approx(base)
     assert lrs[id(model.backbone.feedback_convs[0][0].weight)][0] == pytest.approx(base)
+
+
+def test_lite2_recipes_wire_the_recurrent_backbone_to_the_head_and_the_brn():
+    """configs/dgrl/dgrl_rln_efficientnet-lite2_*.py: channels agree, the new feedback convs get
+    the full lr while the ImageNet weights get 0.3x, and the BRN's first stage is that RLN."""
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    init_default_scope('salbox')
+    rln_cfg = Config.fromfile('configs/dgrl/dgrl_rln_efficientnet-lite2_duts-tr_structure-320.py')
+    rln_cfg.model.backbone.pop('init_cfg')
+    rln = MODELS.build(rln_cfg.model)
+    assert rln.backbone.out_channels == tuple(rln_cfg.model.head.in_channels) == (48, 120, 352)
+    assert rln.backbone.norm_eval and rln.backbone.num_passes == rln.head.num_passes == 3
+    wrapper = build_optim_wrapper(rln, rln_cfg.optim_wrapper)
+    lrs = {id(p): g['lr'] for g in wrapper.optimizer.param_groups for p in g['params']}
+    base = rln_cfg.optim_wrapper.optimizer.lr
+    assert lrs[id(rln.backbone.feedback_convs[0][4].weight)] == pytest.approx(base)
+    assert lrs[id(rln.backbone._blocks[3]._depthwise_conv.weight)] == pytest.approx(0.3 * base)
+    assert lrs[id(rln.head.pass_heads[2].cls_conv.weight)] == pytest.approx(base)
+    with torch.no_grad():
+        logits = rln.eval()(torch.zeros(1, 3, 64, 64), mode='tensor')
+    assert len(logits) == 3 and all(lg.shape == (1, 1, 64, 64) for lg in logits)
+
+    brn_cfg = Config.fromfile(
+        'configs/dgrl/dgrl_rln_efficientnet-lite2_brn_duts-tr_structure-320.py')
+    assert brn_cfg.model.first_stage.to_dict() == Config.fromfile(
+        'configs/dgrl/dgrl_rln_efficientnet-lite2_duts-tr_structure-320.py').model.to_dict()
+    assert brn_cfg.model.first_stage_checkpoint.endswith(
+        f'dgrl_rln_efficientnet-lite2_duts-tr_structure-320/iter_{rln_cfg.max_iters}.pth')
+    brn_cfg.model.first_stage.backbone.pop('init_cfg')
+    brn = MODELS.build(brn_cfg.model)
+    assert brn.refiner_crop_size == 128 and brn.first_stage_input_size == (320, 320)
+    wrapper = build_optim_wrapper(brn, brn_cfg.optim_wrapper)
+    trained = {id(p) for g in wrapper.optimizer.param_groups for p in g['params']
+               if p.requires_grad}
+    assert trained == {id(p) for p in brn.refiner.parameters()}

@@ -85,6 +85,33 @@ def test_refiner_sees_the_first_stage_map_at_its_own_input_size(tmp_path):
     assert images.shape == raw.shape and images.min() >= -1e-3 and images.max() <= 255.01
 
 
+def test_refiner_crop_trains_on_the_same_window_of_image_prior_and_mask(tmp_path):
+    _, path = _first_stage_checkpoint(tmp_path)
+    model = _wrapper(path, refiner_crop_size=12)
+    torch.manual_seed(3)
+    base = torch.arange(2 * 32 * 32, dtype=torch.float32).view(2, 1, 32, 32)
+    windows = model.random_windows(base, base * 2, None)
+    assert windows[0].shape == (2, 1, 12, 12) and windows[2] is None
+    assert torch.equal(windows[1], windows[0] * 2)  # one window per sample, for every batch
+    for sample, window in zip(base, windows[0]):  # a contiguous block of that sample
+        top, left = divmod(int(window[0, 0, 0]) - int(sample[0, 0, 0]), 32)
+        assert torch.equal(window, sample[:, top:top + 12, left:left + 12])
+    seen = set()
+    for _ in range(20):
+        seen.add(int(model.random_windows(base)[0][0, 0, 0, 0]))
+    assert len(seen) > 1  # the position is random
+    # Training runs on the windows only: the refiner sees 12x12 inputs.
+    shapes = []
+    model.refiner.register_forward_hook(lambda m, args, out: shapes.append(tuple(out.shape)))
+    data = model.data_preprocessor(_batch(), training=True)
+    losses = model.loss(**data)
+    assert shapes == [(2, 1, 12, 12)] and torch.isfinite(losses['loss_refine_0'])
+    # An input no larger than the window is used whole.
+    assert model.random_windows(base[..., :10, :10])[0].shape == (2, 1, 10, 10)
+    with pytest.raises(ValueError, match='refiner_crop_size'):
+        _wrapper(path, refiner_crop_size=0)
+
+
 def test_denormalize_undoes_the_preprocessor(tmp_path):
     _, path = _first_stage_checkpoint(tmp_path)
     model = _wrapper(path)

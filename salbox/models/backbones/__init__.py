@@ -18,3 +18,7 @@ __all__ += ['MobileNetV2']
 from .u2net import U2Net  # noqa: E402
 
 __all__ += ['U2Net']
+
+from .recurrent_efficientnet_lite import RecurrentEfficientNetLite  # noqa: E402
+
+__all__ += ['RecurrentEfficientNetLite']

@@ -23,10 +23,9 @@ lets torchvision ImageNet weights load with no key mapping.
 from typing import List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
 from salbox.registry import MODELS
+from .recurrent_feedback import FeedbackConvs
 from .resnet import ResNet
 
 
@@ -59,31 +58,11 @@ class RecurrentResNet(ResNet):
         self.num_passes = num_passes
         self.share_feedback = share_feedback
         self.align_corners = align_corners
-        num_sets = 1 if share_feedback else max(num_passes - 1, 1)
-        sets = [self._make_feedback_convs() for _ in range(num_sets)] if num_passes > 1 else []
         # Shared: feedback_convs.0.<stage>; unshared: feedback_convs.<transition>.<stage>.
-        self.feedback_convs = nn.ModuleList(sets)
+        # Stage i's output (layer i) feeds stage i's input (the stem for layer1).
+        self.feedback_convs = FeedbackConvs(self.stage_channels[1:], self.stage_channels[:-1],
+                                            num_passes, share_feedback, align_corners)
         self._freeze_stages()
-
-    def _make_feedback_convs(self) -> nn.ModuleList:
-        """One 3x3 conv per stage: output width of stage l -> width of stage l's input."""
-        convs = nn.ModuleList()
-        for i in range(1, len(self.stage_channels)):
-            conv = nn.Conv2d(self.stage_channels[i], self.stage_channels[i - 1], kernel_size=3,
-                             padding=1, bias=False)
-            # Caffe "msra" filler: N(0, 2 / fan_in) (official prototxt).
-            nn.init.kaiming_normal_(conv.weight, mode='fan_in', nonlinearity='relu')
-            convs.append(conv)
-        return convs
-
-    def _feedback(self, transition: int, stage: int, previous: torch.Tensor,
-                  target: torch.Tensor) -> torch.Tensor:
-        convs = self.feedback_convs[0 if self.share_feedback else transition]
-        out = convs[stage](previous)
-        if out.shape[-2:] != target.shape[-2:]:
-            out = F.interpolate(out, size=target.shape[-2:], mode='bilinear',
-                                align_corners=self.align_corners)
-        return target + out
 
     def forward(self, x: torch.Tensor) -> Tuple[Tuple[torch.Tensor, ...], ...]:
         # The stem conv sees the image only, so it is the same at every pass: compute it once.
@@ -91,12 +70,12 @@ class RecurrentResNet(ResNet):
         passes: List[Tuple[torch.Tensor, ...]] = []
         previous: Optional[Sequence[torch.Tensor]] = None
         for t in range(self.num_passes):
-            h = stem if previous is None else self._feedback(t - 1, 0, previous[0], stem)
+            h = stem if previous is None else self.feedback_convs.add(t - 1, 0, previous[0], stem)
             h = self.maxpool(h)
             outs = [h]
             for i, name in enumerate(self.res_layers):
                 if previous is not None and i > 0:
-                    h = self._feedback(t - 1, i, previous[i], h)
+                    h = self.feedback_convs.add(t - 1, i, previous[i], h)
                 h = getattr(self, name)(h)
                 outs.append(h)
             previous = outs[1:]
