@@ -122,7 +122,7 @@ def build_salbox(config: str):
     from salbox.registry import MODELS
     init_default_scope('salbox')
     cfg = Config.fromfile(config).model
-    cfg.backbone.pop('init_cfg', None)
+    cfg.get('first_stage', cfg).backbone.pop('init_cfg', None)  # two-stage: the first's
     cfg.postprocessors = []
     model = MODELS.build(cfg).eval()
 
